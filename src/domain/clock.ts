@@ -1,0 +1,23 @@
+/** Time is a port so the pure core and the tests never read the wall clock themselves. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A clock the tests move by hand. */
+export class ManualClock implements Clock {
+  #millis: number;
+  constructor(start: Date | string = '2026-01-01T00:00:00.000Z') {
+    this.#millis = new Date(start).getTime();
+  }
+  now(): Date {
+    return new Date(this.#millis);
+  }
+  advanceSeconds(seconds: number): void {
+    this.#millis += seconds * 1000;
+  }
+  set(at: Date | string): void {
+    this.#millis = new Date(at).getTime();
+  }
+}

@@ -1,0 +1,108 @@
+import { InvalidInputError } from './errors.js';
+import { ok, type Result, refuse } from './result.js';
+
+/** STS AssumeRole accepts DurationSeconds in [900, 43200]; role chaining caps at 3600 but is not used here. */
+export const STS_MIN_DURATION_SECONDS = 900;
+export const STS_MAX_DURATION_SECONDS = 43_200;
+
+/** How long a session may live: idle window extended by each touch, hard cap from creation. */
+export interface SessionPolicy {
+  readonly idleTimeoutSeconds: number;
+  readonly maxLifetimeSeconds: number;
+}
+
+export const DEFAULT_AUDIT_RETENTION_SECONDS = 7 * 24 * 3600;
+
+const addSeconds = (at: Date, seconds: number): Date => new Date(at.getTime() + seconds * 1000);
+const isoOf = (at: Date): string => at.toISOString();
+
+/** A policy must leave room for at least one minimum-length credential. */
+export const validatePolicy = (policy: SessionPolicy): SessionPolicy => {
+  const { idleTimeoutSeconds, maxLifetimeSeconds } = policy;
+  for (const [name, value] of Object.entries(policy)) {
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new InvalidInputError(`${name} must be a positive whole number of seconds, got ${String(value)}`);
+    }
+  }
+  if (idleTimeoutSeconds < STS_MIN_DURATION_SECONDS) {
+    throw new InvalidInputError(
+      `idleTimeoutSeconds must be at least ${STS_MIN_DURATION_SECONDS} (STS minimum), got ${idleTimeoutSeconds}`,
+    );
+  }
+  if (maxLifetimeSeconds < idleTimeoutSeconds) {
+    throw new InvalidInputError(
+      `maxLifetimeSeconds (${maxLifetimeSeconds}) must be at least idleTimeoutSeconds (${idleTimeoutSeconds})`,
+    );
+  }
+  return policy;
+};
+
+/** The hard cap: no session, however often touched, lives past createdAt + maxLifetime. */
+export const maxExpiryOf = (createdAt: string, policy: SessionPolicy): string =>
+  isoOf(addSeconds(new Date(createdAt), policy.maxLifetimeSeconds));
+
+/** A new session lives one idle window, never past its hard cap. */
+export const initialExpiry = (createdAt: Date, policy: SessionPolicy): string =>
+  isoOf(addSeconds(createdAt, Math.min(policy.idleTimeoutSeconds, policy.maxLifetimeSeconds)));
+
+/**
+ * Expiry after a touch at `now`: min(now + idle, createdAt + maxLifetime), and never earlier than the
+ * current expiry (a touch never shortens a session, e.g. after the idle timeout was lowered).
+ */
+export const touchedExpiry = (
+  session: { readonly createdAt: string; readonly expiresAt: string },
+  now: Date,
+  policy: SessionPolicy,
+): string => {
+  const cap = new Date(session.createdAt).getTime() + policy.maxLifetimeSeconds * 1000;
+  const candidate = Math.min(now.getTime() + policy.idleTimeoutSeconds * 1000, cap);
+  const current = new Date(session.expiresAt).getTime();
+  return isoOf(new Date(Math.max(candidate, Math.min(current, cap))));
+};
+
+/** Whole seconds from `now` until `expiresAt` (0 when past). Rounded down so credentials never outlive it. */
+export const secondsUntil = (expiresAt: string, now: Date): number =>
+  Math.max(0, Math.floor((new Date(expiresAt).getTime() - now.getTime()) / 1000));
+
+export const isPast = (expiresAt: string, now: Date): boolean =>
+  new Date(expiresAt).getTime() <= now.getTime();
+
+export type DurationRefusal =
+  | {
+      readonly kind: 'DurationOutOfRange';
+      readonly min: number;
+      readonly max: number;
+      readonly requested: number;
+    }
+  | { readonly kind: 'AtMaxLifetime'; readonly remainingSeconds: number };
+
+/**
+ * DurationSeconds for AssumeRole (invariant 3): the requested value (default: the profile maximum) clamped
+ * to what the session has left and to STS's maximum. A request outside [900, profileMax] is refused; a
+ * session with less than 900 s left cannot be served at all: the caller must start a new session.
+ */
+export const credentialDuration = (input: {
+  readonly requestedSeconds?: number | undefined;
+  readonly profileMaxSeconds: number;
+  readonly expiresAt: string;
+  readonly now: Date;
+}): Result<number, DurationRefusal> => {
+  const profileMax = Math.min(input.profileMaxSeconds, STS_MAX_DURATION_SECONDS);
+  const requested = input.requestedSeconds ?? profileMax;
+  if (!Number.isInteger(requested) || requested < STS_MIN_DURATION_SECONDS || requested > profileMax) {
+    return refuse({ kind: 'DurationOutOfRange', min: STS_MIN_DURATION_SECONDS, max: profileMax, requested });
+  }
+  const remainingSeconds = secondsUntil(input.expiresAt, input.now);
+  if (remainingSeconds < STS_MIN_DURATION_SECONDS) {
+    return refuse({ kind: 'AtMaxLifetime', remainingSeconds });
+  }
+  return ok(Math.min(requested, remainingSeconds));
+};
+
+/** DynamoDB TTL (epoch seconds): the row stays for audit `retentionSeconds` after the session's end. */
+export const ttlFor = (expiresAt: string, retentionSeconds = DEFAULT_AUDIT_RETENTION_SECONDS): number =>
+  Math.ceil(new Date(expiresAt).getTime() / 1000) + retentionSeconds;
+
+/** The earlier of two instants, compared as instants (not as strings). */
+export const earlierOf = (a: string, b: string): string =>
+  new Date(a).getTime() <= new Date(b).getTime() ? a : b;

@@ -1,0 +1,105 @@
+/**
+ * The ports of the hexagon: what the use cases need from the outside world.
+ * AWS adapters in src/adapters implement them; tests and the local stack plug in their own.
+ */
+import type { Clock } from './domain/clock.js';
+import type { SessionEvent } from './domain/events.js';
+import type { IdGenerator } from './domain/ids.js';
+import type { ExpiredReason, Session, TransitionResult } from './domain/session.js';
+
+export type { Clock, IdGenerator };
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  readonly cursor?: string;
+}
+
+export interface PageRequest {
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface SessionStore {
+  /** Conditional put (the id must be new). Throws SessionAlreadyExistsError otherwise. */
+  create(session: Session): Promise<void>;
+  /** Strongly consistent read. */
+  get(sessionId: string): Promise<Session | undefined>;
+  /**
+   * One conditional write that is also the revocation check: succeeds only while the session is active,
+   * owned by `user` and not past expiry. Counts the request, sets lastAccessAt and, when `extendTo` is
+   * given, moves expiresAt there (never past maxExpiresAt, never backwards). Returns the updated session.
+   */
+  touch(
+    sessionId: string,
+    input: { readonly user: string; readonly now: Date; readonly extendTo?: string },
+  ): Promise<TransitionResult>;
+  /** active → revoked, conditional on active. */
+  revoke(
+    sessionId: string,
+    input: { readonly by: string; readonly reason: string; readonly now: Date },
+  ): Promise<TransitionResult>;
+  /** active → expired, conditional on active and (unless `force`) past expiresAt. */
+  expire(
+    sessionId: string,
+    input: { readonly reason: ExpiredReason; readonly now: Date; readonly force?: boolean },
+  ): Promise<TransitionResult>;
+  /** A user's sessions, newest first. */
+  listByUser(user: string, page?: PageRequest): Promise<Page<Session>>;
+  /** Sessions still active and not past expiry at `now`, soonest expiry first within a page. */
+  listActive(now: Date, page?: PageRequest): Promise<Page<Session>>;
+}
+
+/** Short-lived credentials in the container-credentials shape the AWS SDKs read. */
+export interface IssuedCredentials {
+  readonly AccessKeyId: string;
+  readonly SecretAccessKey: string;
+  readonly Token: string;
+  /** ISO-8601 UTC. */
+  readonly Expiration: string;
+}
+
+export interface CredentialRequest {
+  readonly roleArn: string;
+  readonly roleSessionName: string;
+  readonly sourceIdentity: string;
+  readonly sessionId: string;
+  readonly durationSeconds: number;
+}
+
+export interface CredentialIssuer {
+  issue(request: CredentialRequest): Promise<IssuedCredentials>;
+}
+
+/** One event for the bus; `detail` follows the contracts in src/domain/events.ts and events/schemas. */
+export type DomainEvent = SessionEvent;
+
+export interface PublishResult {
+  /** Events the bus did not accept after retries, with the reason it gave. */
+  readonly failed: readonly { readonly event: DomainEvent; readonly errorCode: string }[];
+}
+
+export interface EventPublisher {
+  publish(events: readonly DomainEvent[]): Promise<PublishResult>;
+}
+
+export interface WorkflowControl {
+  /** Starts the lifecycle workflow named by the session id; an existing execution counts as started. */
+  startLifecycle(input: {
+    readonly sessionId: string;
+    readonly expiresAt: string;
+    readonly user: string;
+    readonly profile: string;
+  }): Promise<{ readonly alreadyStarted: boolean }>;
+  /** Stops the session's lifecycle execution; a missing or finished execution is not an error. */
+  stopLifecycle(sessionId: string, cause: string): Promise<{ readonly stopped: boolean }>;
+  /** Starts revocation fan-out named `revoke-<sessionId>`; an existing execution counts as started. */
+  startRevocationFanout(input: {
+    readonly sessionId: string;
+    readonly user: string;
+    readonly profile: string;
+    readonly revokedAt: string;
+    readonly revokedBy: string;
+    readonly reason: string;
+  }): Promise<{ readonly alreadyStarted: boolean }>;
+}
