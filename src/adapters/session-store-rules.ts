@@ -1,0 +1,169 @@
+/**
+ * Rules every SessionStore implementation shares (the DynamoDB adapter and the in-memory test double),
+ * kept in one pure module so the two cannot drift. No SDK import.
+ */
+import { earlierOf, isPast } from '../domain/durations.js';
+import { InvalidCursorError, InvalidInputError } from '../domain/errors.js';
+import { EXPIRED_REASONS, SESSION_STATUSES, type Session } from '../domain/session.js';
+
+export const DEFAULT_PAGE_LIMIT = 25;
+export const MAX_PAGE_LIMIT = 100;
+
+/** Page size bounded to 1..100 (default 25): a caller cannot ask the store for an unbounded read. */
+export const pageLimit = (limit: number | undefined): number => {
+  if (limit === undefined) return DEFAULT_PAGE_LIMIT;
+  if (!Number.isFinite(limit)) return DEFAULT_PAGE_LIMIT;
+  return Math.min(MAX_PAGE_LIMIT, Math.max(1, Math.floor(limit)));
+};
+
+/**
+ * The canonical ISO-8601 UTC form (`toISOString`). Stored timestamps are always canonical, so comparing them
+ * as strings inside DynamoDB condition expressions orders them as instants.
+ */
+export const canonicalInstant = (value: string, name: string): string => {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new InvalidInputError(`${name} is not an ISO-8601 instant`);
+  return at.toISOString();
+};
+
+/**
+ * Where a touch asking for `extendTo` actually moves expiry: never past the hard cap (maxExpiresAt), never
+ * backwards. Undefined when the session already lives at least that long (no extension).
+ */
+export const extensionFor = (
+  session: { readonly expiresAt: string; readonly maxExpiresAt: string },
+  extendTo: string,
+): string | undefined => {
+  const capped = earlierOf(extendTo, session.maxExpiresAt);
+  return isPast(capped, new Date(session.expiresAt)) ? undefined : capped;
+};
+
+/** Opaque cursors: base64url JSON. Decoding never trusts the content; `validate` must vouch for its shape. */
+export const encodeCursor = (value: unknown): string =>
+  Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+
+export const decodeCursor = <T>(cursor: string, validate: (value: unknown) => value is T): T => {
+  // A cursor is small; anything huge was not issued here.
+  if (cursor.length === 0 || cursor.length > 8192 || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
+    throw new InvalidCursorError('cursor is not one this store issued');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError('cursor is not one this store issued');
+  }
+  if (!validate(value)) throw new InvalidCursorError('cursor is not one this store issued');
+  return value;
+};
+
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** True when `value` is an object with exactly these keys, all strings. */
+export const hasExactStringKeys = (value: unknown, keys: readonly string[]): boolean =>
+  isRecord(value) &&
+  Object.keys(value).length === keys.length &&
+  keys.every((key) => typeof value[key] === 'string');
+
+/** Newest first, ties broken by id so pages never skip or repeat a session. */
+export const newestFirst = (a: Session, b: Session): number =>
+  a.createdAt === b.createdAt
+    ? compareStrings(b.sessionId, a.sessionId)
+    : compareStrings(b.createdAt, a.createdAt);
+
+/** Soonest expiry first, ties broken by id. */
+export const soonestExpiryFirst = (a: Session, b: Session): number =>
+  a.expiresAt === b.expiresAt
+    ? compareStrings(a.sessionId, b.sessionId)
+    : compareStrings(a.expiresAt, b.expiresAt);
+
+export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A row that does not hold a well-formed session: corrupted, written by hand, or by another version. */
+export class MalformedSessionRecordError extends Error {
+  override readonly name = 'MalformedSessionRecordError';
+}
+
+const STRING_FIELDS = ['sessionId', 'user', 'principalArn', 'profile', 'roleArn', 'sourceIdentity'] as const;
+const INSTANT_FIELDS = ['createdAt', 'lastAccessAt', 'expiresAt', 'maxExpiresAt'] as const;
+const COUNT_FIELDS = ['requestCount', 'version', 'ttl'] as const;
+const OPTIONAL_STRING_FIELDS = ['revokedBy', 'revokedReason'] as const;
+const OPTIONAL_INSTANT_FIELDS = ['revokedAt', 'expiredAt'] as const;
+
+const isCanonicalInstant = (value: unknown): value is string =>
+  typeof value === 'string' && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
+
+/**
+ * Every problem with `value` as a Session (empty when it is one). Timestamps must be canonical ISO-8601 UTC
+ * because the DynamoDB store compares them as strings in its conditions.
+ */
+export const sessionProblems = (value: unknown): string[] => {
+  if (!isRecord(value)) return ['not an object'];
+  const problems: string[] = [];
+  for (const field of STRING_FIELDS) {
+    if (typeof value[field] !== 'string' || value[field] === '') problems.push(`${field} must be a string`);
+  }
+  for (const field of INSTANT_FIELDS) {
+    if (!isCanonicalInstant(value[field])) problems.push(`${field} must be an ISO-8601 UTC instant`);
+  }
+  for (const field of COUNT_FIELDS) {
+    const count = value[field];
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+      problems.push(`${field} must be a non-negative integer`);
+    }
+  }
+  for (const field of OPTIONAL_STRING_FIELDS) {
+    if (value[field] !== undefined && typeof value[field] !== 'string')
+      problems.push(`${field} must be a string`);
+  }
+  for (const field of OPTIONAL_INSTANT_FIELDS) {
+    if (value[field] !== undefined && !isCanonicalInstant(value[field])) {
+      problems.push(`${field} must be an ISO-8601 UTC instant`);
+    }
+  }
+  if (!(SESSION_STATUSES as readonly unknown[]).includes(value.status)) problems.push('status is unknown');
+  if (
+    value.expiredReason !== undefined &&
+    !(EXPIRED_REASONS as readonly unknown[]).includes(value.expiredReason)
+  ) {
+    problems.push('expiredReason is unknown');
+  }
+  return problems;
+};
+
+/** Copies exactly the Session fields (dropping storage-only attributes such as the GSI shard key). */
+export const toSession = (value: Record<string, unknown>): Session => {
+  const session: Record<string, unknown> = {};
+  for (const field of SESSION_FIELDS) {
+    if (value[field] !== undefined) session[field] = value[field];
+  }
+  // Checked field by field by sessionProblems before this is called.
+  return session as unknown as Session;
+};
+
+export const SESSION_FIELDS = [
+  ...STRING_FIELDS,
+  'status',
+  ...INSTANT_FIELDS,
+  ...COUNT_FIELDS,
+  ...OPTIONAL_STRING_FIELDS,
+  ...OPTIONAL_INSTANT_FIELDS,
+  'expiredReason',
+] as const satisfies readonly (keyof Session)[];
+
+/** A stored row as a Session, or MalformedSessionRecordError naming what is wrong (never undefined fields). */
+export const parseSessionRecord = (value: unknown): Session => {
+  const problems = sessionProblems(value);
+  if (problems.length > 0 || !isRecord(value)) {
+    const id = isRecord(value) && typeof value.sessionId === 'string' ? value.sessionId : '?';
+    throw new MalformedSessionRecordError(`session row ${id} is malformed: ${problems.join('; ')}`);
+  }
+  return toSession(value);
+};
+
+/** A session about to be stored, refused with InvalidInputError when it is not well formed. */
+export const assertStorableSession = (session: Session): void => {
+  const problems = sessionProblems(session);
+  if (problems.length > 0) throw new InvalidInputError(`session is malformed: ${problems.join('; ')}`);
+};
