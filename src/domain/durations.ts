@@ -19,7 +19,12 @@ const isoOf = (at: Date): string => at.toISOString();
 /** A policy must leave room for at least one minimum-length credential. */
 export const validatePolicy = (policy: SessionPolicy): SessionPolicy => {
   const { idleTimeoutSeconds, maxLifetimeSeconds } = policy;
-  for (const [name, value] of Object.entries(policy)) {
+  // The two fields by name: a missing one must fail (Object.entries would skip it and `undefined < 900` is
+  // false), and a wider config object passed structurally must not fail on its other fields.
+  for (const [name, value] of [
+    ['idleTimeoutSeconds', idleTimeoutSeconds],
+    ['maxLifetimeSeconds', maxLifetimeSeconds],
+  ] as const) {
     if (!Number.isInteger(value) || value <= 0) {
       throw new InvalidInputError(`${name} must be a positive whole number of seconds, got ${String(value)}`);
     }
@@ -60,12 +65,18 @@ export const touchedExpiry = (
   return isoOf(new Date(Math.max(candidate, Math.min(current, cap))));
 };
 
-/** Whole seconds from `now` until `expiresAt` (0 when past). Rounded down so credentials never outlive it. */
-export const secondsUntil = (expiresAt: string, now: Date): number =>
-  Math.max(0, Math.floor((new Date(expiresAt).getTime() - now.getTime()) / 1000));
+/**
+ * Whole seconds from `now` until `expiresAt` (0 when past). Rounded down so credentials never outlive it.
+ * An unreadable instant counts as no time left (fail closed), never NaN.
+ */
+export const secondsUntil = (expiresAt: string, now: Date): number => {
+  const millis = new Date(expiresAt).getTime() - now.getTime();
+  return Number.isFinite(millis) ? Math.max(0, Math.floor(millis / 1000)) : 0;
+};
 
+/** True once `expiresAt` is reached. An unreadable instant counts as past (fail closed, invariant 5). */
 export const isPast = (expiresAt: string, now: Date): boolean =>
-  new Date(expiresAt).getTime() <= now.getTime();
+  !(new Date(expiresAt).getTime() > now.getTime());
 
 export type DurationRefusal =
   | {
@@ -87,7 +98,8 @@ export const credentialDuration = (input: {
   readonly expiresAt: string;
   readonly now: Date;
 }): Result<number, DurationRefusal> => {
-  const profileMax = Math.min(input.profileMaxSeconds, STS_MAX_DURATION_SECONDS);
+  // Floored: a fractional profile maximum must not make its own default request a non-integer.
+  const profileMax = Math.floor(Math.min(input.profileMaxSeconds, STS_MAX_DURATION_SECONDS));
   const requested = input.requestedSeconds ?? profileMax;
   if (!Number.isInteger(requested) || requested < STS_MIN_DURATION_SECONDS || requested > profileMax) {
     return refuse({ kind: 'DurationOutOfRange', min: STS_MIN_DURATION_SECONDS, max: profileMax, requested });
@@ -100,8 +112,14 @@ export const credentialDuration = (input: {
 };
 
 /** DynamoDB TTL (epoch seconds): the row stays for audit `retentionSeconds` after the session's end. */
-export const ttlFor = (expiresAt: string, retentionSeconds = DEFAULT_AUDIT_RETENTION_SECONDS): number =>
-  Math.ceil(new Date(expiresAt).getTime() / 1000) + retentionSeconds;
+export const ttlFor = (expiresAt: string, retentionSeconds = DEFAULT_AUDIT_RETENTION_SECONDS): number => {
+  const ttl = Math.ceil(new Date(expiresAt).getTime() / 1000) + retentionSeconds;
+  // NaN would reach DynamoDB as an invalid number; refuse it here, where the cause is still visible.
+  if (!Number.isFinite(ttl)) {
+    throw new InvalidInputError(`ttl needs an ISO-8601 expiresAt and finite retention, got ${expiresAt}`);
+  }
+  return ttl;
+};
 
 /** The earlier of two instants, compared as instants (not as strings). */
 export const earlierOf = (a: string, b: string): string =>
