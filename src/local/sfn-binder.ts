@@ -1,0 +1,251 @@
+/**
+ * Runs statemachines/*.asl.json in a real ASL interpreter (npm `aws-local-stepfunctions`). The interpreter
+ * has no service integrations, so this one binder maps every `arn:aws:states:::<service>:<action>` Task to a
+ * local implementation and re-throws service errors under Step Functions' names (`DynamoDB.<Exception>` …),
+ * so Retry and Catch behave as they would in AWS.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { loadTemplate, REPO_ROOT, resourceOf, type Template } from './template.js';
+
+// The interpreter uses Promise.withResolvers (Node 22+); Node 20 lacks it.
+if (!('withResolvers' in Promise)) {
+  Object.defineProperty(Promise, 'withResolvers', {
+    value<T>() {
+      const settle: { resolve?: (value: T) => void; reject?: (reason?: unknown) => void } = {};
+      const promise = new Promise<T>((resolve, reject) => Object.assign(settle, { resolve, reject }));
+      return { promise, ...settle };
+    },
+  });
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type TaskHandler = (input: Json) => Promise<Json>;
+
+export interface PutEventsEntry {
+  readonly EventBusName?: string;
+  readonly Source: string;
+  readonly DetailType: string;
+  /** Step Functions serialises an object Detail to a JSON string before calling PutEvents. */
+  readonly Detail: string;
+  readonly Resources?: string[];
+}
+
+export interface PutEventsOutput {
+  readonly FailedEntryCount: number;
+  readonly Entries: { EventId?: string; ErrorCode?: string; ErrorMessage?: string }[];
+}
+
+/** The local services a definition's Tasks can reach. */
+export interface LocalServices {
+  readonly dynamodb?: DynamoDBClient;
+  readonly putEvents?: (entries: readonly PutEventsEntry[]) => Promise<PutEventsOutput>;
+  readonly snsPublish?: (input: {
+    TopicArn: string;
+    Message: string;
+    Subject?: string;
+  }) => Promise<{ MessageId: string }>;
+}
+
+export class UnboundTaskError extends Error {
+  override readonly name = 'UnboundTaskError';
+}
+
+/** A service error under the name Step Functions gives it (e.g. DynamoDB.ConditionalCheckFailedException). */
+export class ServiceTaskError extends Error {
+  constructor(service: string, cause: unknown) {
+    const name = cause instanceof Error ? cause.name : 'UnknownError';
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = `${service}.${name}`;
+  }
+}
+
+/** ASL Parameters of an optimized integration are the API's own input shape, passed straight through. */
+const asRecord = (input: Json): Record<string, unknown> => {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new Error('task parameters must be an object');
+  }
+  return input;
+};
+
+const withServiceErrors =
+  (service: string, call: (params: Record<string, unknown>) => Promise<unknown>): TaskHandler =>
+  async (input) => {
+    try {
+      return JSON.parse(JSON.stringify((await call(asRecord(input))) ?? {})) as Json;
+    } catch (error) {
+      throw new ServiceTaskError(service, error);
+    }
+  };
+
+type AttributeMap = Record<string, AttributeValue>;
+
+/** The DynamoDB request as the API takes it; the table and the key (or item) must be there. */
+const attributeMap = (params: Record<string, unknown>, field: 'Key' | 'Item'): AttributeMap => {
+  const value = params[field];
+  if (typeof params.TableName !== 'string' || typeof value !== 'object' || value === null) {
+    throw new Error(`DynamoDB task parameters need TableName and ${field}`);
+  }
+  return value as AttributeMap;
+};
+const keyed = (params: Record<string, unknown>) => ({
+  ...params,
+  TableName: String(params.TableName),
+  Key: attributeMap(params, 'Key'),
+});
+
+const need = <T>(value: T | undefined, what: string, state: string): T => {
+  if (value === undefined)
+    throw new UnboundTaskError(`Task ${state} needs ${what}, which this local run did not provide`);
+  return value;
+};
+
+/** `$metadata` is SDK bookkeeping that Step Functions does not return. */
+const sdkOutput = async <T extends { $metadata?: unknown }>(
+  promise: Promise<T>,
+): Promise<Omit<T, '$metadata'>> => {
+  const { $metadata: _ignored, ...rest } = await promise;
+  return rest;
+};
+
+const bindTask = (state: string, resource: string, services: LocalServices): TaskHandler => {
+  const ddb = () => need(services.dynamodb, 'DynamoDB', state);
+  switch (resource) {
+    case 'arn:aws:states:::dynamodb:getItem':
+      return withServiceErrors('DynamoDB', (p) => sdkOutput(ddb().send(new GetItemCommand(keyed(p)))));
+    case 'arn:aws:states:::dynamodb:putItem':
+      return withServiceErrors('DynamoDB', (p) =>
+        sdkOutput(
+          ddb().send(
+            new PutItemCommand({ ...p, TableName: String(p.TableName), Item: attributeMap(p, 'Item') }),
+          ),
+        ),
+      );
+    case 'arn:aws:states:::dynamodb:updateItem':
+      return withServiceErrors('DynamoDB', (p) => sdkOutput(ddb().send(new UpdateItemCommand(keyed(p)))));
+    case 'arn:aws:states:::dynamodb:deleteItem':
+      return withServiceErrors('DynamoDB', (p) => sdkOutput(ddb().send(new DeleteItemCommand(keyed(p)))));
+    case 'arn:aws:states:::events:putEvents': {
+      const putEvents = need(services.putEvents, 'EventBridge', state);
+      return withServiceErrors('EventBridge', async (p) => {
+        const entries = (p.Entries as Record<string, unknown>[] | undefined) ?? [];
+        return putEvents(
+          entries.map((e) => ({
+            ...(e as Partial<PutEventsEntry> as PutEventsEntry),
+            Detail: typeof e.Detail === 'string' ? e.Detail : JSON.stringify(e.Detail),
+          })),
+        );
+      });
+    }
+    case 'arn:aws:states:::sns:publish': {
+      const publish = need(services.snsPublish, 'SNS', state);
+      return withServiceErrors('SNS', (p) =>
+        publish({
+          TopicArn: String(p.TopicArn),
+          Message: String(p.Message),
+          ...(typeof p.Subject === 'string' ? { Subject: p.Subject } : {}),
+        }),
+      );
+    }
+    default:
+      throw new UnboundTaskError(`Task ${state} uses ${resource}, which has no local binding`);
+  }
+};
+
+interface StatesBlock {
+  readonly States: Record<string, Record<string, unknown>>;
+}
+
+/** Every Task of a definition, nested Parallel branches and Map processors included, bound by state name. */
+export const bindTasks = (definition: StatesBlock, services: LocalServices): Record<string, TaskHandler> => {
+  const handlers: Record<string, TaskHandler> = {};
+  const visit = (block: StatesBlock): void => {
+    for (const [name, state] of Object.entries(block.States)) {
+      if (state.Type === 'Task') {
+        if (handlers[name])
+          throw new UnboundTaskError(`Task name ${name} is used twice; local binding needs unique names`);
+        handlers[name] = bindTask(name, String(state.Resource), services);
+      }
+      for (const branch of (state.Branches as StatesBlock[] | undefined) ?? []) visit(branch);
+      const processor = (state.ItemProcessor ?? state.Iterator) as StatesBlock | undefined;
+      if (processor) visit(processor);
+    }
+  };
+  visit(definition);
+  return handlers;
+};
+
+export const SUBSTITUTION = /\$\{([A-Za-z0-9_]+)\}/g;
+
+/** The ASL of an AWS::Serverless::StateMachine as template.yaml declares it, with ${…} still in place. */
+export const rawDefinitionOf = (logicalId: string, template: Template = loadTemplate()): string => {
+  const props = resourceOf(template, logicalId, 'AWS::Serverless::StateMachine').Properties ?? {};
+  const uri = props.DefinitionUri;
+  if (typeof uri !== 'string') throw new Error(`${logicalId} has no local DefinitionUri`);
+  return readFileSync(join(REPO_ROOT, uri), 'utf8');
+};
+
+/** Fills every ${Name} from `values`; a name without a value is an error, not an empty string. */
+export const substitute = (
+  asl: string,
+  values: Record<string, string>,
+): StatesBlock & Record<string, unknown> => {
+  const text = asl.replace(SUBSTITUTION, (_match, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`no local value for \${${name}}`);
+    return value;
+  });
+  return JSON.parse(text) as StatesBlock & Record<string, unknown>;
+};
+
+export interface LocalExecution {
+  readonly result: Promise<Json>;
+  abort(): void;
+}
+
+/**
+ * Starts one execution. `waitMs` replaces every Wait state's duration (time-scaling for demos and tests);
+ * `retryMs` does the same for retry back-offs.
+ */
+export const runLocalStateMachine = (input: {
+  readonly definition: StatesBlock & Record<string, unknown>;
+  readonly services: LocalServices;
+  readonly executionInput: Json;
+  readonly waitMs?: (stateName: string) => number | undefined;
+  readonly retryMs?: number;
+}): LocalExecution => {
+  const machine = new StateMachine(input.definition as never, { validationOptions: { checkArn: true } });
+  const waitTimeOverrides: Record<string, number> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  const collect = (block: StatesBlock): void => {
+    for (const [name, state] of Object.entries(block.States)) {
+      if (state.Type === 'Wait' && input.waitMs) {
+        const ms = input.waitMs(name);
+        if (ms !== undefined) waitTimeOverrides[name] = ms;
+      }
+      if (input.retryMs !== undefined && Array.isArray(state.Retry))
+        retryIntervalOverrides[name] = input.retryMs;
+      for (const branch of (state.Branches as StatesBlock[] | undefined) ?? []) collect(branch);
+      const processor = (state.ItemProcessor ?? state.Iterator) as StatesBlock | undefined;
+      if (processor) collect(processor);
+    }
+  };
+  collect(input.definition);
+  const execution = machine.run(input.executionInput as never, {
+    overrides: {
+      taskResourceLocalHandlers: bindTasks(input.definition, input.services) as never,
+      waitTimeOverrides,
+      retryIntervalOverrides,
+    },
+  });
+  return { result: execution.result as Promise<Json>, abort: execution.abort };
+};
