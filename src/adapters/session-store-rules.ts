@@ -2,7 +2,7 @@
  * Rules every SessionStore implementation shares (the DynamoDB adapter and the in-memory test double),
  * kept in one pure module so the two cannot drift. No SDK import.
  */
-import { earlierOf, isPast } from '../domain/durations.js';
+import { earlierOf, isPast, type SessionPolicy } from '../domain/durations.js';
 import { InvalidCursorError, InvalidInputError } from '../domain/errors.js';
 import { EXPIRED_REASONS, SESSION_STATUSES, type Session } from '../domain/session.js';
 
@@ -24,6 +24,17 @@ export const canonicalInstant = (value: string, name: string): string => {
   const at = new Date(value);
   if (Number.isNaN(at.getTime())) throw new InvalidInputError(`${name} is not an ISO-8601 instant`);
   return at.toISOString();
+};
+
+/**
+ * A store is told where to extend to (`extendTo`), not by which policy, so it runs the pure touchSession with a
+ * policy that counts the use without moving expiry (an idle window of 0 never beats the current expiry, and
+ * the cap is never reached); the extension is then applied with `extensionFor`. Also used to map a failed
+ * conditional touch to the domain's refusal.
+ */
+export const COUNT_ONLY_POLICY: SessionPolicy = {
+  idleTimeoutSeconds: 0,
+  maxLifetimeSeconds: Number.MAX_SAFE_INTEGER,
 };
 
 /**

@@ -8,6 +8,7 @@
 
 import {
   assertStorableSession,
+  COUNT_ONLY_POLICY,
   canonicalInstant,
   decodeCursor,
   encodeCursor,
@@ -18,7 +19,7 @@ import {
   pageLimit,
   soonestExpiryFirst,
 } from '../../src/adapters/session-store-rules.js';
-import { DEFAULT_AUDIT_RETENTION_SECONDS, type SessionPolicy, ttlFor } from '../../src/domain/durations.js';
+import { DEFAULT_AUDIT_RETENTION_SECONDS, ttlFor } from '../../src/domain/durations.js';
 import { InvalidCursorError, SessionAlreadyExistsError } from '../../src/domain/errors.js';
 import { ok, refuse } from '../../src/domain/result.js';
 import {
@@ -30,13 +31,6 @@ import {
   touchSession,
 } from '../../src/domain/session.js';
 import type { Page, PageRequest, SessionStore } from '../../src/ports.js';
-
-/**
- * The store is told where to extend to (`extendTo`), not by which policy, so touchSession runs with a policy
- * that counts the use without moving expiry (idle 0 never beats the current expiry; the cap is never reached)
- * and the extension is applied afterwards with the shared rule.
- */
-const COUNT_ONLY: SessionPolicy = { idleTimeoutSeconds: 0, maxLifetimeSeconds: Number.MAX_SAFE_INTEGER };
 
 type StoreMethod = keyof SessionStore;
 
@@ -107,7 +101,7 @@ export class InMemorySessionStore implements SessionStore {
     const extendTo = input.extendTo === undefined ? undefined : canonicalInstant(input.extendTo, 'extendTo');
     const row = this.#rows.get(sessionId);
     if (row === undefined) return refuse({ kind: 'NotFound' });
-    const touched = touchSession(row, { user: input.user, now: input.now, policy: COUNT_ONLY });
+    const touched = touchSession(row, { user: input.user, now: input.now, policy: COUNT_ONLY_POLICY });
     if (!touched.ok) return touched;
     const extension = extendTo === undefined ? undefined : extensionFor(row, extendTo);
     const next: Session = {
