@@ -1,0 +1,37 @@
+/**
+ * The HTTP API (payload format 2.0) event as the vend handler reads it. Everything is optional on purpose:
+ * the handler must answer a clean 4xx, not crash, when API Gateway or a test sends less than expected.
+ */
+export interface HttpApiEvent {
+  readonly version?: string;
+  readonly routeKey?: string;
+  readonly rawPath?: string;
+  readonly headers?: Readonly<Record<string, string | undefined>> | null;
+  readonly pathParameters?: Readonly<Record<string, string | undefined>> | null;
+  readonly body?: string | null;
+  readonly isBase64Encoded?: boolean;
+  readonly requestContext?: {
+    readonly requestId?: string;
+    readonly routeKey?: string;
+    readonly http?: { readonly method?: string; readonly path?: string; readonly sourceIp?: string };
+    readonly authorizer?: {
+      readonly iam?: {
+        readonly accessKey?: string | null;
+        readonly accountId?: string | null;
+        readonly callerId?: string | null;
+        readonly principalOrgId?: string | null;
+        readonly userArn?: string | null;
+        readonly userId?: string | null;
+      } | null;
+    } | null;
+  } | null;
+}
+
+export interface HttpResult {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export const CREATE_ROUTE = 'POST /v1/sessions';
+export const REFRESH_ROUTE = 'POST /v1/sessions/{sessionId}/credentials';

@@ -1,0 +1,262 @@
+/**
+ * The vend API behind the HTTP API: route, authenticate, parse, run the use case, map the outcome.
+ * Everything AWS-specific arrives as ports, so tests and the local stack run the very same code.
+ */
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyUnknownError,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Context } from 'aws-lambda';
+import type { CallerIdentity } from '../../domain/identity.js';
+import type { Clock, CredentialIssuer, EventPublisher, IdGenerator, SessionStore } from '../../ports.js';
+import { type CreateSessionInput, createSession, validateCreate } from '../../usecases/create-session.js';
+import { refreshSession } from '../../usecases/refresh-session.js';
+import type { Profiles } from '../../usecases/vend-profiles.js';
+import {
+  describeError,
+  LastKnownSessions,
+  type StoreFailureMode,
+  type Vended,
+  type VendRefusal,
+  type VendTelemetry,
+} from '../../usecases/vend-types.js';
+import { HttpRequestError } from './errors.js';
+import { CREATE_ROUTE, type HttpApiEvent, type HttpResult, REFRESH_ROUTE } from './event.js';
+import { callerOf, idempotencyKeyOf, parseCreateRequest, parseRefreshRequest } from './request.js';
+import { errorResponse, refusalResponse, vendedResponse } from './response.js';
+
+/**
+ * How long a completed create stays replayable under its Idempotency-Key. Short on purpose: the record
+ * holds the response, i.e. live credentials at rest in the idempotency table. Five minutes covers client
+ * retries after a timeout; a longer window only widens the exposure of a secret nobody should need again.
+ */
+export const IDEMPOTENCY_TTL_SECONDS = 300;
+
+export interface VendApiTelemetry extends VendTelemetry {
+  /** Keys added to every log line of this request (requestId, user, sessionId). */
+  correlate(keys: Readonly<Record<string, string>>): void;
+}
+
+export interface VendApiDeps {
+  readonly store: SessionStore;
+  readonly issuer: CredentialIssuer;
+  readonly publisher: EventPublisher;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly profiles: Profiles;
+  readonly storeFailure: StoreFailureMode;
+  readonly telemetry: VendApiTelemetry;
+  readonly auditRetentionSeconds?: number;
+  /** Without it, an Idempotency-Key header is refused (the API never pretends to be idempotent). */
+  readonly idempotency?: {
+    readonly persistenceStore: BasePersistenceLayer;
+    readonly expiresAfterSeconds?: number;
+  };
+}
+
+/** A create refused by the use case, thrown through the idempotency wrapper so no record is kept for it. */
+class CreateRefusedError extends Error {
+  constructor(readonly refusal: VendRefusal) {
+    super(`create refused: ${refusal.kind}`);
+    this.name = 'CreateRefusedError';
+  }
+}
+
+/**
+ * What the idempotency record is keyed and checked on. The key is scoped by the caller (user, principal ARN
+ * and the client's key): another principal sending the same Idempotency-Key gets its own record and can
+ * never replay someone else's credentials. The request part is the payload validation: the same key with a
+ * different body is refused instead of answered with the first body's session.
+ */
+interface IdempotentCreatePayload {
+  readonly scope: { readonly user: string; readonly principalArn: string; readonly key: string };
+  readonly request: { readonly profile: string; readonly durationSeconds: number };
+}
+
+type Replayable = Vended & { readonly replayed?: boolean };
+
+export const createVendApi = (deps: VendApiDeps) => {
+  const lastKnown = new LastKnownSessions();
+  const { telemetry } = deps;
+  const create = createSession({ ...deps, lastKnown });
+  const refresh = refreshSession({ ...deps, lastKnown });
+
+  const idempotencyConfig = deps.idempotency
+    ? new IdempotencyConfig({
+        eventKeyJmesPath: 'scope',
+        payloadValidationJmesPath: 'request',
+        expiresAfterSeconds: Math.min(
+          deps.idempotency.expiresAfterSeconds ?? IDEMPOTENCY_TTL_SECONDS,
+          IDEMPOTENCY_TTL_SECONDS,
+        ),
+        hashFunction: 'sha256',
+        throwOnNoIdempotencyKey: true,
+        // Marks answers served from the record so the API can re-check the session before handing them out.
+        responseHook: (response) =>
+          typeof response === 'object' && response !== null && !Array.isArray(response)
+            ? { ...response, replayed: true }
+            : response,
+      })
+    : undefined;
+
+  const createOrThrow = async (
+    _payload: IdempotentCreatePayload,
+    input: CreateSessionInput,
+  ): Promise<Replayable> => {
+    const result = await create(input);
+    if (!result.ok) throw new CreateRefusedError(result.refusal);
+    return result.value;
+  };
+  const idempotentCreate =
+    deps.idempotency && idempotencyConfig
+      ? makeIdempotent(createOrThrow, {
+          persistenceStore: deps.idempotency.persistenceStore,
+          config: idempotencyConfig,
+          keyPrefix: 'vend.create',
+          dataIndexArgument: 0,
+        })
+      : undefined;
+
+  /** A replayed create: its credentials are handed out again only while the session is still active. */
+  const checkReplay = async (vended: Vended): Promise<VendRefusal | undefined> => {
+    try {
+      const session = await deps.store.get(vended.sessionId);
+      if (session?.status === 'revoked') return { kind: 'SessionRevoked' };
+      if (session?.status === 'expired') return { kind: 'SessionExpired', expiresAt: session.expiresAt };
+    } catch (error) {
+      if (deps.storeFailure === 'deny') {
+        telemetry.count('StoreFailureDenied');
+        telemetry.error(
+          'session store unreachable checking an idempotent replay; denied',
+          describeError(error),
+        );
+        return { kind: 'StoreUnavailable' };
+      }
+      telemetry.count('StoreFailureAllowed');
+      telemetry.warn(
+        'session store unreachable checking an idempotent replay; replaying (SESSION_STORE_FAILURE=allow)',
+        describeError(error),
+      );
+    }
+    return undefined;
+  };
+
+  const handleCreate = async (
+    event: HttpApiEvent,
+    caller: CallerIdentity,
+    requestId: string,
+    context?: Context,
+  ): Promise<HttpResult> => {
+    const request = parseCreateRequest(event);
+    const key = idempotencyKeyOf(event);
+    // Refusals that need no AWS call come first, so a bad request never reaches the idempotency table either.
+    const checked = validateCreate(deps.profiles, request);
+    if (!checked.ok) return refusalResponse(checked.refusal);
+    const input: CreateSessionInput = {
+      caller,
+      profile: request.profile,
+      durationSeconds: request.durationSeconds,
+      requestId,
+    };
+    if (key === undefined) {
+      const result = await create(input);
+      return result.ok ? vendedResponse(201, result.value) : refusalResponse(result.refusal);
+    }
+    if (!idempotentCreate || !idempotencyConfig) {
+      throw new HttpRequestError(
+        400,
+        'IdempotencyNotSupported',
+        'this deployment does not accept Idempotency-Key',
+      );
+    }
+    if (context) idempotencyConfig.registerLambdaContext(context);
+    const payload: IdempotentCreatePayload = {
+      scope: { user: caller.user, principalArn: caller.principalArn, key },
+      request: { profile: checked.value.profile.name, durationSeconds: checked.value.durationSeconds },
+    };
+    const { replayed, ...vended } = await idempotentCreate(payload, input);
+    if (!replayed) return vendedResponse(201, vended);
+    telemetry.session(vended.sessionId);
+    telemetry.info('idempotent replay of a create');
+    const refusal = await checkReplay(vended);
+    if (refusal) return refusalResponse(refusal);
+    const response = vendedResponse(201, vended);
+    return { ...response, headers: { ...response.headers, 'idempotent-replayed': 'true' } };
+  };
+
+  const handleRefresh = async (event: HttpApiEvent, caller: CallerIdentity): Promise<HttpResult> => {
+    const { sessionId } = parseRefreshRequest(event);
+    telemetry.correlate({ sessionId });
+    if (idempotencyKeyOf(event) !== undefined) {
+      throw new HttpRequestError(400, 'IdempotencyNotSupported', 'refresh does not take an Idempotency-Key');
+    }
+    const result = await refresh({ caller, sessionId });
+    return result.ok ? vendedResponse(200, result.value) : refusalResponse(result.refusal);
+  };
+
+  return async (event: HttpApiEvent, context?: Context): Promise<HttpResult> => {
+    const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
+    telemetry.correlate({ requestId });
+    let response: HttpResult;
+    try {
+      const route = event.routeKey ?? event.requestContext?.routeKey;
+      if (route !== CREATE_ROUTE && route !== REFRESH_ROUTE) {
+        throw new HttpRequestError(404, 'RouteNotFound', 'no such route');
+      }
+      const caller = callerOf(event);
+      telemetry.correlate({ user: caller.user });
+      response =
+        route === CREATE_ROUTE
+          ? await handleCreate(event, caller, requestId, context)
+          : await handleRefresh(event, caller);
+    } catch (error) {
+      response = errorToResponse(error, telemetry);
+    }
+    const level = response.statusCode >= 500 ? 'error' : 'info';
+    telemetry[level]('request done', { statusCode: response.statusCode, ...codeOf(response) });
+    return response;
+  };
+};
+
+const codeOf = (response: HttpResult): { code?: string } => {
+  if (response.statusCode < 400) return {};
+  try {
+    const { code } = JSON.parse(response.body) as { code?: unknown };
+    return typeof code === 'string' ? { code } : {};
+  } catch {
+    return {};
+  }
+};
+
+const errorToResponse = (error: unknown, telemetry: VendTelemetry): HttpResult => {
+  if (error instanceof HttpRequestError) return errorResponse(error.statusCode, error.code, error.message);
+  if (error instanceof CreateRefusedError) return refusalResponse(error.refusal);
+  if (error instanceof IdempotencyValidationError) {
+    return errorResponse(
+      422,
+      'IdempotencyKeyReused',
+      'this Idempotency-Key was used with a different request body',
+    );
+  }
+  if (error instanceof IdempotencyAlreadyInProgressError) {
+    return errorResponse(
+      409,
+      'IdempotencyRequestInProgress',
+      'a request with this Idempotency-Key is still in progress; retry shortly',
+    );
+  }
+  if (error instanceof IdempotencyUnknownError) {
+    telemetry.error('idempotency store failed', describeError(error));
+    return errorResponse(
+      503,
+      'IdempotencyStoreUnavailable',
+      'the idempotency store is unavailable; retry later',
+    );
+  }
+  telemetry.error('unexpected failure', describeError(error));
+  return errorResponse(500, 'InternalError', 'internal error');
+};

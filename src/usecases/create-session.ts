@@ -1,0 +1,175 @@
+/**
+ * POST /v1/sessions: a new session and its first credentials.
+ *
+ * The conditional put and AssumeRole run concurrently (they do not depend on each other) so the request costs
+ * about two AWS round trips instead of three. SessionCreated is published only once the put succeeded, and
+ * credentials are returned only when both succeeded.
+ */
+import {
+  credentialDuration,
+  STS_MAX_DURATION_SECONDS,
+  STS_MIN_DURATION_SECONDS,
+} from '../domain/durations.js';
+import { DomainError } from '../domain/errors.js';
+import { sessionCreated } from '../domain/events.js';
+import type { CallerIdentity } from '../domain/identity.js';
+import { ok, type Result, refuse } from '../domain/result.js';
+import { newSession, type Session } from '../domain/session.js';
+import { buildRoleSessionName, buildSourceIdentity } from '../domain/sts-names.js';
+import type {
+  Clock,
+  CredentialIssuer,
+  EventPublisher,
+  IdGenerator,
+  IssuedCredentials,
+  SessionStore,
+} from '../ports.js';
+import type { Profile, Profiles } from './vend-profiles.js';
+import { publishSafely } from './vend-publish.js';
+import {
+  describeError,
+  issuerRefusal,
+  type LastKnownSessions,
+  type StoreFailureMode,
+  type Vended,
+  type VendRefusal,
+  type VendTelemetry,
+} from './vend-types.js';
+
+export interface CreateSessionDeps {
+  readonly store: SessionStore;
+  readonly issuer: CredentialIssuer;
+  readonly publisher: EventPublisher;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly profiles: Profiles;
+  readonly storeFailure: StoreFailureMode;
+  readonly telemetry: VendTelemetry;
+  readonly lastKnown?: LastKnownSessions;
+  readonly auditRetentionSeconds?: number;
+}
+
+export interface CreateSessionInput {
+  readonly caller: CallerIdentity;
+  readonly profile: string;
+  readonly durationSeconds?: number | undefined;
+  /** API Gateway's request id: it goes into SourceIdentity so CloudTrail leads back to this request. */
+  readonly requestId: string;
+}
+
+/**
+ * The checks a create must pass before anything is written or issued (invariant 6): a profile on the
+ * allowlist and a requested duration within [900, profile maximum]. Pure, so the API also runs it before
+ * touching the idempotency table.
+ */
+export const validateCreate = (
+  profiles: Profiles,
+  input: { readonly profile: string; readonly durationSeconds?: number | undefined },
+): Result<{ readonly profile: Profile; readonly durationSeconds: number }, VendRefusal> => {
+  const profile = profiles.get(input.profile);
+  if (!profile) return refuse({ kind: 'UnknownProfile', profile: input.profile });
+  const max = Math.min(profile.maxDurationSeconds, STS_MAX_DURATION_SECONDS);
+  const requested = input.durationSeconds ?? max;
+  if (!Number.isInteger(requested) || requested < STS_MIN_DURATION_SECONDS || requested > max) {
+    return refuse({ kind: 'DurationOutOfRange', min: STS_MIN_DURATION_SECONDS, max, requested });
+  }
+  return ok({ profile, durationSeconds: requested });
+};
+
+type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+export const createSession =
+  (deps: CreateSessionDeps) =>
+  async (input: CreateSessionInput): Promise<Result<Vended, VendRefusal>> => {
+    const checked = validateCreate(deps.profiles, input);
+    if (!checked.ok) return checked;
+    const { profile, durationSeconds } = checked.value;
+
+    const now = deps.clock.now();
+    const sessionId = deps.ids.sessionId();
+    deps.telemetry.session(sessionId);
+    const session: Session = newSession({
+      sessionId,
+      caller: input.caller,
+      profile: profile.name,
+      roleArn: profile.roleArn,
+      sourceIdentity: buildSourceIdentity({ user: input.caller.user, requestId: input.requestId }),
+      policy: profile.policy,
+      now,
+      ...(deps.auditRetentionSeconds === undefined
+        ? {}
+        : { auditRetentionSeconds: deps.auditRetentionSeconds }),
+    });
+    // Invariant 3 against the new session's own expiry (a policy's idle window is at least 900 s, so this holds).
+    const duration = credentialDuration({
+      requestedSeconds: durationSeconds,
+      profileMaxSeconds: profile.maxDurationSeconds,
+      expiresAt: session.expiresAt,
+      now,
+    });
+    if (!duration.ok) {
+      return duration.refusal.kind === 'DurationOutOfRange'
+        ? refuse(duration.refusal)
+        : refuse({ kind: 'SessionAtMaxLifetime', remainingSeconds: duration.refusal.remainingSeconds });
+    }
+
+    const [stored, issued] = await Promise.all([
+      settle(deps.store.create(session)),
+      settle(
+        deps.issuer.issue({
+          roleArn: session.roleArn,
+          roleSessionName: buildRoleSessionName({ user: session.user, sessionId }),
+          sourceIdentity: session.sourceIdentity,
+          sessionId,
+          durationSeconds: duration.value,
+        }),
+      ),
+    ]);
+
+    if (!stored.ok) {
+      // A domain error (SessionAlreadyExists) is a bug or an id collision, never "store unreachable".
+      if (stored.error instanceof DomainError) throw stored.error;
+      if (deps.storeFailure === 'deny') {
+        deps.telemetry.count('StoreFailureDenied');
+        deps.telemetry.error(
+          'session store unreachable on create; denied (SESSION_STORE_FAILURE=deny)',
+          describeError(stored.error),
+        );
+        return refuse({ kind: 'StoreUnavailable' });
+      }
+      deps.telemetry.count('StoreFailureAllowed');
+      deps.telemetry.warn(
+        'session store unreachable on create; vending an untracked session (SESSION_STORE_FAILURE=allow)',
+        describeError(stored.error),
+      );
+    }
+    if (!issued.ok) {
+      deps.telemetry.count('IssuerFailure');
+      deps.telemetry.error(
+        stored.ok
+          ? 'credential issuer failed; the session row stays active without credentials until it expires on schedule'
+          : 'credential issuer failed',
+        describeError(issued.error),
+      );
+      return refuse(issuerRefusal(issued.error));
+    }
+    const credentials: IssuedCredentials = issued.value;
+
+    if (stored.ok) {
+      deps.lastKnown?.remember(session);
+      await publishSafely(deps, [sessionCreated(session, now)]);
+    }
+    deps.telemetry.count('SessionCreated');
+    deps.telemetry.info('session created', {
+      profile: session.profile,
+      expiresAt: session.expiresAt,
+      credentialExpiration: credentials.Expiration,
+      tracked: stored.ok,
+    });
+    return ok({ sessionId, expiresAt: session.expiresAt, credentials });
+  };

@@ -1,0 +1,87 @@
+/**
+ * The profile allowlist (invariant 4): a caller names a profile, the role and the limits come from here.
+ * Parsed once at init from the PROFILES environment variable; anything unexpected is refused.
+ */
+import {
+  type SessionPolicy,
+  STS_MAX_DURATION_SECONDS,
+  STS_MIN_DURATION_SECONDS,
+  validatePolicy,
+} from '../domain/durations.js';
+import { InvalidInputError } from '../domain/errors.js';
+
+export interface Profile {
+  readonly name: string;
+  readonly roleArn: string;
+  /** Upper bound of one credential's DurationSeconds for this profile. */
+  readonly maxDurationSeconds: number;
+  readonly policy: SessionPolicy;
+}
+
+export type Profiles = ReadonlyMap<string, Profile>;
+
+export const PROFILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A role ARN in any partition; the path may hold `/`. IAM's limits: name 64, path 512. */
+const ROLE_ARN = /^arn:aws(-us-gov|-cn)?:iam::\d{12}:role\/([\x21-\x7e]{0,511}\/)?[\w+=,.@-]{1,64}$/;
+const PROFILE_KEYS = ['roleArn', 'maxDurationSeconds', 'idleTimeoutSeconds', 'maxLifetimeSeconds'] as const;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const wholeSeconds = (where: string, value: unknown): number => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new InvalidInputError(
+      `${where} must be a positive whole number of seconds, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+};
+
+/** `{"dev": {"roleArn": "...", "maxDurationSeconds": 3600, "idleTimeoutSeconds": 3600, "maxLifetimeSeconds": 43200}}` */
+export const parseProfiles = (value: unknown): Profiles => {
+  if (!isRecord(value)) throw new InvalidInputError('expected an object of profile name → profile');
+  const profiles = new Map<string, Profile>();
+  for (const [name, raw] of Object.entries(value)) {
+    if (!PROFILE_NAME.test(name)) {
+      throw new InvalidInputError(`profile name ${JSON.stringify(name)} must match ${PROFILE_NAME.source}`);
+    }
+    if (!isRecord(raw)) throw new InvalidInputError(`profile "${name}" must be an object`);
+    const unknown = Object.keys(raw).filter((key) => !(PROFILE_KEYS as readonly string[]).includes(key));
+    if (unknown.length > 0) {
+      throw new InvalidInputError(`profile "${name}" has unknown field(s) ${unknown.join(', ')}`);
+    }
+    const { roleArn } = raw;
+    if (typeof roleArn !== 'string' || !ROLE_ARN.test(roleArn)) {
+      throw new InvalidInputError(
+        `profile "${name}".roleArn must be an IAM role ARN, got ${JSON.stringify(roleArn)}`,
+      );
+    }
+    const maxDurationSeconds = wholeSeconds(`profile "${name}".maxDurationSeconds`, raw.maxDurationSeconds);
+    if (maxDurationSeconds < STS_MIN_DURATION_SECONDS || maxDurationSeconds > STS_MAX_DURATION_SECONDS) {
+      throw new InvalidInputError(
+        `profile "${name}".maxDurationSeconds must be within [${STS_MIN_DURATION_SECONDS}, ${STS_MAX_DURATION_SECONDS}], got ${maxDurationSeconds}`,
+      );
+    }
+    let policy: SessionPolicy;
+    try {
+      policy = validatePolicy({
+        idleTimeoutSeconds: wholeSeconds(`profile "${name}".idleTimeoutSeconds`, raw.idleTimeoutSeconds),
+        maxLifetimeSeconds: wholeSeconds(`profile "${name}".maxLifetimeSeconds`, raw.maxLifetimeSeconds),
+      });
+    } catch (error) {
+      throw new InvalidInputError(`profile "${name}": ${(error as Error).message}`);
+    }
+    profiles.set(name, { name, roleArn, maxDurationSeconds, policy });
+  }
+  if (profiles.size === 0) throw new InvalidInputError('at least one profile is required');
+  return profiles;
+};
+
+/**
+ * The extension window of a refresh. The one conditional touch must say how far to extend before the row
+ * (and so the session's profile) is known, so it uses the shortest idle window of any profile: no session
+ * is ever extended past its own profile's idle window (invariant 3), and with one idle window for all
+ * profiles (the usual set-up) it is exact. The store additionally caps it at the row's maxExpiresAt.
+ */
+export const refreshIdleSeconds = (profiles: Profiles): number =>
+  Math.min(...[...profiles.values()].map((p) => p.policy.idleTimeoutSeconds));

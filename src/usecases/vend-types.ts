@@ -1,0 +1,111 @@
+/** What the vend use cases share: their outcome, their refusals and their window on logs and metrics. */
+import type { Session } from '../domain/session.js';
+import type { IssuedCredentials } from '../ports.js';
+import { IssuerDeniedError, IssuerThrottledError } from './vend-errors.js';
+
+/**
+ * SESSION_STORE_FAILURE (invariant 5): what to do when the Sessions table cannot be reached.
+ * - `deny` (default): 503, nothing vended.
+ * - `allow`: logged and counted, and
+ *   - create vends credentials without a row (untracked: no refresh, no lifecycle, no SessionCreated event;
+ *     the credentials still end at the session's initial expiry, so invariant 3 holds),
+ *   - refresh vends only for a session this container saw active, owned by the caller and not past the
+ *     expiry it last saw, for at most the time left until that expiry, never extending it. Its revocation
+ *     status is unknown: that is the risk the switch accepts. Any other session id is still denied.
+ */
+export type StoreFailureMode = 'deny' | 'allow';
+export const STORE_FAILURE_MODES = ['deny', 'allow'] as const satisfies readonly StoreFailureMode[];
+
+export interface Vended {
+  readonly sessionId: string;
+  readonly expiresAt: string;
+  readonly credentials: IssuedCredentials;
+}
+
+export type VendRefusal =
+  | { readonly kind: 'UnknownProfile'; readonly profile: string }
+  | {
+      readonly kind: 'DurationOutOfRange';
+      readonly min: number;
+      readonly max: number;
+      readonly requested: number;
+    }
+  | { readonly kind: 'SessionNotFound' }
+  | { readonly kind: 'NotOwner' }
+  | { readonly kind: 'SessionRevoked' }
+  | { readonly kind: 'SessionExpired'; readonly expiresAt: string }
+  | { readonly kind: 'SessionAtMaxLifetime'; readonly remainingSeconds: number }
+  | { readonly kind: 'IssuerDenied' }
+  | { readonly kind: 'IssuerThrottled' }
+  | { readonly kind: 'IssuerFailed' }
+  | { readonly kind: 'StoreUnavailable' };
+
+export type VendMetric =
+  | 'SessionCreated'
+  | 'SessionRefreshed'
+  | 'SessionExpiredLazily'
+  | 'StoreFailureAllowed'
+  | 'StoreFailureDenied'
+  | 'EventPublishFailed'
+  | 'IssuerFailure';
+
+/** Logs and metrics as the use cases see them; the handler backs this with Powertools. */
+export interface VendTelemetry {
+  count(metric: VendMetric, value?: number): void;
+  info(message: string, attributes?: Readonly<Record<string, unknown>>): void;
+  warn(message: string, attributes?: Readonly<Record<string, unknown>>): void;
+  error(message: string, attributes?: Readonly<Record<string, unknown>>): void;
+  /** The session this request is about, as soon as it is known (log correlation). */
+  session(sessionId: string): void;
+}
+
+export const silentTelemetry: VendTelemetry = {
+  count: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  session: () => undefined,
+};
+
+export const issuerRefusal = (error: unknown): VendRefusal =>
+  error instanceof IssuerDeniedError
+    ? { kind: 'IssuerDenied' }
+    : error instanceof IssuerThrottledError
+      ? { kind: 'IssuerThrottled' }
+      : { kind: 'IssuerFailed' };
+
+/** Name, code and message for a log line: SDK messages carry ARNs and reasons, never a credential. */
+export const describeError = (error: unknown): Record<string, string> => {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      errorName: error.name,
+      ...(typeof code === 'string' ? { errorCode: code } : {}),
+      errorMessage: error.message,
+    };
+  }
+  return { errorName: typeof error };
+};
+
+/**
+ * Sessions this container last saw active (for `allow` on refresh only). Bounded; the oldest entry goes first.
+ */
+export class LastKnownSessions {
+  readonly #entries = new Map<string, Session>();
+  constructor(readonly capacity = 1000) {}
+  remember(session: Session): void {
+    this.#entries.delete(session.sessionId);
+    if (session.status !== 'active') return;
+    this.#entries.set(session.sessionId, session);
+    if (this.#entries.size > this.capacity) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+  }
+  forget(sessionId: string): void {
+    this.#entries.delete(sessionId);
+  }
+  get(sessionId: string): Session | undefined {
+    return this.#entries.get(sessionId);
+  }
+}
