@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { MalformedStreamRecordError, parseStreamRecord } from '../../../src/adapters/stream-record.js';
+import { effectsOf } from '../../../src/usecases/process-session-changes.js';
+
+const fixture = (name: string): DynamoDBRecord => {
+  const event = JSON.parse(readFileSync(`events/streams/${name}.json`, 'utf8')) as DynamoDBStreamEvent;
+  const record = event.Records[0];
+  if (!record) throw new Error(`events/streams/${name}.json has no record`);
+  return record;
+};
+const now = new Date('2030-01-01T00:00:00.000Z');
+const SESSION = '7f3a9c2e5b1d4e8fa0c6b2d9e4f1a3c5';
+
+describe('effectsOf (events/streams fixtures)', () => {
+  it('INSERT starts the lifecycle named by the session and audits null → active', () => {
+    // Prepare
+    const change = parseStreamRecord(fixture('insert'), now);
+    // Act
+    const effects = effectsOf(change);
+    // Assess
+    expect(effects.workflow).toEqual([
+      {
+        kind: 'startLifecycle',
+        input: {
+          sessionId: SESSION,
+          expiresAt: '2026-03-02T09:45:00.000Z',
+          user: 'alice',
+          profile: 'dev-readonly',
+        },
+      },
+    ]);
+    expect(effects.events.map((e) => e.detail)).toEqual([
+      {
+        schemaVersion: '1',
+        sessionId: SESSION,
+        user: 'alice',
+        profile: 'dev-readonly',
+        occurredAt: '2026-03-02T09:15:00.000Z',
+        fromStatus: null,
+        toStatus: 'active',
+        streamEventId: 'c81e728d9d4c2f636f067f89cc14862c',
+        version: 1,
+      },
+    ]);
+  });
+
+  it('a touch (no status change) does nothing at all', () => {
+    expect(effectsOf(parseStreamRecord(fixture('touch'), now))).toEqual({ workflow: [], events: [] });
+  });
+
+  it('active → revoked stops the lifecycle, then starts the fan-out, and audits the change', () => {
+    const effects = effectsOf(parseStreamRecord(fixture('revoke'), now));
+    expect(effects.workflow).toEqual([
+      { kind: 'stopLifecycle', sessionId: SESSION, cause: 'Session revoked by bob' },
+      {
+        kind: 'startRevocationFanout',
+        input: {
+          sessionId: SESSION,
+          user: 'alice',
+          profile: 'dev-readonly',
+          revokedAt: '2026-03-02T09:40:00.000Z',
+          revokedBy: 'bob',
+          reason: 'laptop reported lost',
+        },
+      },
+    ]);
+    expect(effects.events.map((e) => [e.detailType, e.detail.occurredAt])).toEqual([
+      ['SessionStateChanged', '2026-03-02T09:40:00.000Z'],
+    ]);
+    expect(effects.events[0]?.detail).toMatchObject({
+      fromStatus: 'active',
+      toStatus: 'revoked',
+      version: 3,
+    });
+  });
+
+  it('a TTL purge of a still-active row is the safety net: SessionExpired (ttl), then SessionPurged', () => {
+    const effects = effectsOf(parseStreamRecord(fixture('ttl-remove'), now));
+    expect(effects.workflow).toEqual([]);
+    expect(effects.events.map((e) => e.detailType)).toEqual(['SessionExpired', 'SessionPurged']);
+    expect(effects.events[0]?.detail).toMatchObject({ reason: 'ttl', expiresAt: '2026-03-02T10:00:00.000Z' });
+    expect(effects.events[1]?.detail).toMatchObject({
+      finalStatus: 'active',
+      streamEventId: 'e4da3b7fbbce2345d7772b0674a318d5',
+    });
+  });
+
+  it('a TTL purge of a finished row is only SessionPurged', () => {
+    const record = fixture('ttl-remove');
+    const old = record.dynamodb?.OldImage;
+    if (!old) throw new Error('fixture without OldImage');
+    const expired: DynamoDBRecord = {
+      ...record,
+      dynamodb: { ...record.dynamodb, OldImage: { ...old, status: { S: 'expired' } } },
+    };
+    const effects = effectsOf(parseStreamRecord(expired, now));
+    expect(effects.events.map((e) => e.detailType)).toEqual(['SessionPurged']);
+  });
+
+  it('a REMOVE by a caller (not the TTL service) emits nothing and says why', () => {
+    const { userIdentity: _ttl, ...byCaller } = fixture('ttl-remove');
+    const effects = effectsOf(parseStreamRecord(byCaller, now));
+    expect(effects.events).toEqual([]);
+    expect(effects.notice).toMatch(/not by TTL/);
+  });
+});
+
+describe('parseStreamRecord', () => {
+  it('refuses an image that is not a session, naming the record and the field', () => {
+    const record = fixture('insert');
+    const image = record.dynamodb?.NewImage ?? {};
+    const { expiresAt: _gone, ...withoutExpiry } = image;
+    const broken: DynamoDBRecord = { ...record, dynamodb: { ...record.dynamodb, NewImage: withoutExpiry } };
+    expect(() => parseStreamRecord(broken, now)).toThrow(MalformedStreamRecordError);
+    expect(() => parseStreamRecord(broken, now)).toThrow(/c81e728d.*expiresAt/);
+  });
+
+  it('refuses an unreadable attribute value and an unknown eventName', () => {
+    const record = fixture('insert');
+    const image = record.dynamodb?.NewImage ?? {};
+    const unreadable = {
+      ...record,
+      dynamodb: { ...record.dynamodb, NewImage: { ...image, version: {} } },
+    } as DynamoDBRecord;
+    expect(() => parseStreamRecord(unreadable, now)).toThrow(MalformedStreamRecordError);
+    // What DynamoDB Local's raw TTL records carry; the Lambda type does not admit it, hence the cast.
+    const unknown = { ...record, eventName: 'UNKNOWN_TO_SDK_VERSION' } as unknown as DynamoDBRecord;
+    expect(() => parseStreamRecord(unknown, now)).toThrow(/unknown eventName/);
+  });
+
+  it('uses ApproximateCreationDateTime (seconds) as the time of the change', () => {
+    const change = parseStreamRecord(fixture('revoke'), now);
+    expect(change.at.toISOString()).toBe('2026-03-02T09:40:00.000Z');
+  });
+});
