@@ -39,6 +39,7 @@ import {
   encodeCursor,
   extensionFor,
   hasExactStringKeys,
+  isCanonicalInstant,
   isRecord,
   pageLimit,
   parseSessionRecord,
@@ -98,15 +99,12 @@ interface ActiveCursor {
   readonly shards: readonly ShardPosition[];
 }
 
-const isInstantKey = (value: unknown): boolean =>
-  typeof value === 'string' && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
-
 const isUserCursor = (value: unknown): value is UserCursor =>
   hasExactStringKeys(value, ['k', 'user', 'createdAt', 'sessionId']) &&
   isRecord(value) &&
   value.k === 'user' &&
   value.sessionId !== '' &&
-  isInstantKey(value.createdAt);
+  isCanonicalInstant(value.createdAt);
 
 const isShardPosition = (value: unknown): value is ShardPosition =>
   value === 'start' ||
@@ -114,7 +112,7 @@ const isShardPosition = (value: unknown): value is ShardPosition =>
   (hasExactStringKeys(value, ['expiresAt', 'sessionId']) &&
     isRecord(value) &&
     value.sessionId !== '' &&
-    isInstantKey(value.expiresAt));
+    isCanonicalInstant(value.expiresAt));
 
 const activeCursorValidator =
   (shardCount: number) =>

@@ -102,7 +102,8 @@ const COUNT_FIELDS = ['requestCount', 'version', 'ttl'] as const;
 const OPTIONAL_STRING_FIELDS = ['revokedBy', 'revokedReason'] as const;
 const OPTIONAL_INSTANT_FIELDS = ['revokedAt', 'expiredAt'] as const;
 
-const isCanonicalInstant = (value: unknown): value is string =>
+/** A string in the canonical `toISOString` form (so string order is instant order). */
+export const isCanonicalInstant = (value: unknown): value is string =>
   typeof value === 'string' && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
 
 /**

@@ -1,0 +1,111 @@
+/**
+ * DynamoDbSessionStore on DynamoDB Local: latency of the hot-path touch (the per-request revocation check),
+ * a listActive page over all shards, and how a 20-way revoke/expire race resolves. Local latencies are only
+ * comparable run to run on the same machine, not with DynamoDB in AWS.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
+import { randomIds } from '../../src/domain/ids.js';
+import { newSession } from '../../src/domain/session.js';
+import {
+  createTemplateTables,
+  localClientConfig,
+  startDynamoDbLocal,
+} from '../../src/local/dynamodb-local.js';
+import { type Metrics, percentile, type Suite, timeMs } from '../harness.js';
+
+const TOUCHES = 200;
+const SESSIONS = 120;
+
+const sessionFor = (user: string, now: Date) =>
+  newSession({
+    sessionId: randomIds.sessionId(),
+    caller: {
+      user,
+      principalArn: `arn:aws:iam::123456789012:user/${user}`,
+      accountId: '123456789012',
+      partition: 'aws',
+      principalType: 'iam-user',
+      viaIdentityCenter: false,
+    },
+    profile: 'readonly',
+    roleArn: 'arn:aws:iam::123456789012:role/sentinel-readonly',
+    sourceIdentity: `sentinel:${user}:direct:bench`,
+    policy: { idleTimeoutSeconds: 3600, maxLifetimeSeconds: 4 * 3600 },
+    now,
+  });
+
+const suite: Suite = {
+  name: 'session-store',
+  targets: [
+    { metric: 'sessionStore.raceWinners', op: '<=', value: 1 },
+    { metric: 'sessionStore.raceWinners', op: '>=', value: 1 },
+  ],
+  async run(): Promise<Metrics> {
+    const dynamo = await startDynamoDbLocal();
+    const client = new DynamoDBClient(localClientConfig(dynamo.endpoint));
+    try {
+      const names = await createTemplateTables(dynamo.endpoint, { prefix: 'bench' });
+      const store = new DynamoDbSessionStore({
+        documentClient: DynamoDBDocumentClient.from(client),
+        tableName: names.SessionsTable,
+      });
+      const now = new Date();
+      const sessions = Array.from({ length: SESSIONS }, (_, i) => sessionFor(`user${i % 10}`, now));
+      // One at a time: a concurrent burst would measure the local JVM's queue, not a create.
+      const createMs: number[] = [];
+      for (const s of sessions) createMs.push(await timeMs(() => store.create(s)));
+
+      const touchMs: number[] = [];
+      for (let i = 0; i < TOUCHES; i++) {
+        const s = sessions[i % SESSIONS];
+        if (s === undefined) continue;
+        const at = new Date(now.getTime() + i * 1000);
+        touchMs.push(
+          await timeMs(() =>
+            store.touch(s.sessionId, {
+              user: s.user,
+              now: at,
+              extendTo: new Date(at.getTime() + 3600_000).toISOString(),
+            }),
+          ),
+        );
+      }
+
+      const pageMs: number[] = [];
+      for (let i = 0; i < 20; i++) pageMs.push(await timeMs(() => store.listActive(now, { limit: 25 })));
+      const byUserMs: number[] = [];
+      for (let i = 0; i < 20; i++) byUserMs.push(await timeMs(() => store.listByUser('user1', { limit: 5 })));
+
+      const target = sessions[0];
+      if (target === undefined) throw new Error('no session');
+      const late = new Date(now.getTime() + 10 * 3600_000);
+      let results: Awaited<ReturnType<typeof store.revoke>>[] = [];
+      const raceMs = await timeMs(async () => {
+        results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            i % 2 === 0
+              ? store.revoke(target.sessionId, { by: 'bench', reason: 'race', now: late })
+              : store.expire(target.sessionId, { reason: 'lazy', now: late }),
+          ),
+        );
+      });
+
+      return {
+        'sessionStore.createP50Ms': percentile(createMs, 50),
+        'sessionStore.touchP50Ms': percentile(touchMs, 50),
+        'sessionStore.touchP95Ms': percentile(touchMs, 95),
+        'sessionStore.listActivePageP50Ms': percentile(pageMs, 50),
+        'sessionStore.listByUserPageP50Ms': percentile(byUserMs, 50),
+        'sessionStore.race20Ms': raceMs,
+        'sessionStore.raceWinners': results.filter((r) => r.ok).length,
+      };
+    } finally {
+      client.destroy();
+      await dynamo.stop();
+    }
+  },
+};
+
+export default suite;
