@@ -128,6 +128,10 @@ export class RecordingPublisher implements EventPublisher {
   }
 }
 
+/** The stream eventID an audit event was built from, if it carries one. */
+export const streamEventIdOf = (event: DomainEvent): string | undefined =>
+  'streamEventId' in event.detail ? event.detail.streamEventId : undefined;
+
 /** A Session with plausible values; override what the test is about. */
 export const sessionFixture = (overrides: Partial<Session> & { sessionId: string }): Session => ({
   user: 'alice',

@@ -23,6 +23,7 @@ import {
   revokeOf,
   sessionFixture,
   sessionIdFor,
+  streamEventIdOf,
   streamRecord,
 } from '../../support/consumer-fakes.js';
 
@@ -202,14 +203,14 @@ describe('lifecycle consumer', () => {
       const insertA = insertOf(a);
       const revokeA = revokeOf(a).record;
       const insertB = insertOf(sessionFixture({ sessionId: sessionIdFor(0xb) }));
-      publisher.refuseWhen((e) => e.detail.streamEventId === insertA.eventID, 'ThrottlingException');
+      publisher.refuseWhen((e) => streamEventIdOf(e) === insertA.eventID, 'ThrottlingException');
       // Act: Lambda re-delivers from the first failed record on.
       const first = await consume(eventOf(insertA, insertB, revokeA));
       const retry = await consume(eventOf(insertA, insertB, revokeA));
       // Assess
       expect(failedIds(first)).toEqual([seq(insertA), seq(revokeA)]);
       expect(retry.batchItemFailures).toEqual([]);
-      const streamIds = publisher.accepted.map((e) => e.detail.streamEventId);
+      const streamIds = publisher.accepted.map(streamEventIdOf);
       expect(streamIds.sort()).toEqual([insertA.eventID, insertB.eventID, revokeA.eventID].sort());
     });
   });

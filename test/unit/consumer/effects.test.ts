@@ -120,10 +120,10 @@ describe('parseStreamRecord', () => {
   it('refuses an unreadable attribute value and an unknown eventName', () => {
     const record = fixture('insert');
     const image = record.dynamodb?.NewImage ?? {};
-    const unreadable = {
-      ...record,
-      dynamodb: { ...record.dynamodb, NewImage: { ...image, version: {} } },
-    } as DynamoDBRecord;
+    // An attribute value with no type at all: only reachable through raw JSON, as a corrupt event would be.
+    const unreadable: DynamoDBRecord = JSON.parse(
+      JSON.stringify({ ...record, dynamodb: { ...record.dynamodb, NewImage: { ...image, version: {} } } }),
+    );
     expect(() => parseStreamRecord(unreadable, now)).toThrow(MalformedStreamRecordError);
     // What DynamoDB Local's raw TTL records carry; the Lambda type does not admit it, hence the cast.
     const unknown = { ...record, eventName: 'UNKNOWN_TO_SDK_VERSION' } as unknown as DynamoDBRecord;
