@@ -115,13 +115,7 @@ describe('lifecycle consumer', () => {
     const insertA = insertOf(a);
     const insertB = insertOf(b);
     const revokeA = revokeOf(a).record;
-    publisher.refuseWhen(
-      (e) =>
-        e.detail.sessionId === a.sessionId &&
-        e.detailType === 'SessionStateChanged' &&
-        e.detail.version === 1,
-      'InternalFailure',
-    );
+    publisher.refuseWhen((e) => streamEventIdOf(e) === insertA.eventID, 'InternalFailure');
     // Act
     const response = await consume(eventOf(insertA, insertB, revokeA));
     // Assess
