@@ -30,7 +30,8 @@ const ruleNamed = (name: string) => {
  */
 const intent: Record<string, { readonly matches: readonly DetailType[]; readonly replays: boolean }> = {
   SessionsAuditRule: { matches: DETAIL_TYPES, replays: true },
-  SessionNotificationsRule: { matches: ['SessionRevoked', 'SessionExpired'], replays: false },
+  // Revocations are notified by the revocation-fanout workflow; routing them here too would notify twice.
+  SessionNotificationsRule: { matches: ['SessionExpired'], replays: false },
 };
 
 describe('EventBridge rules in template.yaml', () => {
