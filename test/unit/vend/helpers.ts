@@ -1,6 +1,7 @@
 /** Shared set-up of the vend unit tests: fixtures from events/vend, fakes for every port. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Context } from 'aws-lambda';
 import { ManualClock } from '../../../src/domain/clock.js';
 import type { HttpApiEvent } from '../../../src/handlers/http/event.js';
 import {
@@ -150,3 +151,19 @@ export const setup = (overrides: Partial<VendApiDeps> = {}) => {
 };
 
 export const bodyOf = (response: { body: string }): Record<string, unknown> => JSON.parse(response.body);
+
+/** A Lambda context as the runtime passes it (Powertools reads the remaining time from it). */
+export const lambdaContext = (awsRequestId: string): Context => ({
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'sentinel-vend',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:sentinel-vend',
+  memoryLimitInMB: '512',
+  awsRequestId,
+  logGroupName: '/aws/lambda/sentinel-vend',
+  logStreamName: '2026/01/15/[$LATEST]0123456789abcdef',
+  getRemainingTimeInMillis: () => 10_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});

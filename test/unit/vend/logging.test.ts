@@ -3,26 +3,19 @@
  * and no credential (nor the caller's SigV4 material from the request) ever reaches the output.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { powertoolsTelemetry } from '../../../src/handlers/http/telemetry.js';
 import { IssuerFailedError } from '../../../src/usecases/vend-errors.js';
-import { bodyOf, FIXTURE_USER, fixture, refreshOf, SECRET_MARK, setup, TOKEN_MARK } from './helpers.js';
-
-const lambdaContext = (awsRequestId: string): Context => ({
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'sentinel-vend',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:sentinel-vend',
-  memoryLimitInMB: '512',
-  awsRequestId,
-  logGroupName: '/aws/lambda/sentinel-vend',
-  logStreamName: '2026/01/15/[$LATEST]0123456789abcdef',
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
+import {
+  bodyOf,
+  FIXTURE_USER,
+  fixture,
+  lambdaContext,
+  refreshOf,
+  SECRET_MARK,
+  setup,
+  TOKEN_MARK,
+} from './helpers.js';
 
 describe('vend logging', () => {
   let output: string[];
