@@ -3,7 +3,7 @@
  * the InMemorySessionStore test double), so the fake the use-case tests rely on cannot drift from the table.
  *
  * Implementations may share data between tests (one DynamoDB table per file): every test uses its own ids and
- * users, and listActive tests use instants no other test reaches.
+ * users, and listActive tests use instants later than every other test's sessions.
  */
 import { describe, expect, it } from 'vitest';
 import { ttlFor } from '../../src/domain/durations.js';
@@ -15,7 +15,11 @@ import type { SessionStore } from '../../src/ports.js';
 export const CONTRACT_AUDIT_RETENTION_SECONDS = 3600;
 export const CONTRACT_POLICY = { idleTimeoutSeconds: 3600, maxLifetimeSeconds: 4 * 3600 } as const;
 
-const T0 = new Date('2026-01-01T00:00:00.000Z');
+/**
+ * Far in the future on purpose: DynamoDB Local's TTL sweeper really deletes rows whose `ttl` is behind the wall
+ * clock, at random moments, so fixtures dated in the past vanish mid-test.
+ */
+const T0 = new Date('2090-01-01T00:00:00.000Z');
 export const at = (base: Date, seconds: number): Date => new Date(base.getTime() + seconds * 1000);
 const iso = (base: Date, seconds: number): string => at(base, seconds).toISOString();
 
@@ -455,7 +459,7 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
     describe('listActive', () => {
       it('lists active sessions soonest expiry first across pages, without finished or past-expiry ones', async () => {
         // Prepare: a time window no other test reaches, so the shared table holds nothing else in it.
-        const base = new Date('2070-01-01T00:00:00.000Z');
+        const base = new Date('2095-01-01T00:00:00.000Z');
         const sessions = Array.from({ length: 7 }, (_, i) => makeSession({ now: at(base, i * 60) }));
         for (const s of sessions) await store().create(s);
         // The finished ones expire later than the live ones: only their status can keep them out.
