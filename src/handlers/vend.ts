@@ -22,11 +22,10 @@ import { createVendApi } from './http/vend-api.js';
 // Invalid configuration fails the cold start, naming the variable (ConfigurationError).
 const profiles = jsonEnv('PROFILES', parseProfiles);
 const storeFailure = enumEnv('SESSION_STORE_FAILURE', STORE_FAILURE_MODES, 'deny');
-const auditRetentionSeconds = intEnv('AUDIT_RETENTION_SECONDS', {
-  min: 3600,
-  max: 365 * 24 * 3600,
-  fallback: DEFAULT_AUDIT_RETENTION_SECONDS,
-});
+// In days, as the template parameter is (CloudFormation cannot multiply it into seconds).
+const auditRetentionSeconds =
+  intEnv('AUDIT_RETENTION_DAYS', { min: 1, max: 365, fallback: DEFAULT_AUDIT_RETENTION_SECONDS / 86_400 }) *
+  86_400;
 
 const api = createVendApi({
   store: new DynamoDbSessionStore({

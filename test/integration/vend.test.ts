@@ -2,9 +2,17 @@
  * The vend API against DynamoDB Local (tables built from template.yaml): the real session store and
  * Powertools idempotency on the real IdempotencyTable. STS is the offline issuer (it cannot run locally).
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildHandler } from '../../scripts/build.js';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
 import { OfflineCredentialIssuer } from '../../src/adapters/offline-credential-issuer.js';
 import { systemClock } from '../../src/domain/clock.js';
@@ -180,5 +188,110 @@ describe('vend on DynamoDB Local', () => {
     expect(refused.statusCode).toBe(403);
     expect(after).toBe(before);
     expect(accepted.statusCode).toBe(201);
+  });
+});
+
+/**
+ * The bundle `sam build` deploys (scripts/build.ts, with its aliases), run in its own node process against
+ * DynamoDB Local, and a stand-in HTTP endpoint for STS and EventBridge: it must sign with the environment's
+ * credentials, talk to every service and answer like the source does.
+ */
+describe('the built vend bundle', () => {
+  const bodyText = (request: IncomingMessage): Promise<string> =>
+    new Promise((resolve) => {
+      let text = '';
+      request.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      request.on('end', () => resolve(text));
+    });
+
+  it('creates a session end to end: AssumeRole with the session tag, row in the table, SessionCreated sent', async () => {
+    // Prepare: STS (query protocol, XML) and EventBridge (JSON) answered by one local server.
+    const seen: { sts: string[]; events: string[] } = { sts: [], events: [] };
+    const server = createServer(async (request, response) => {
+      const text = await bodyText(request);
+      if (String(request.headers['x-amz-target'] ?? '').startsWith('AWSEvents.')) {
+        seen.events.push(text);
+        response.setHeader('content-type', 'application/x-amz-json-1.1');
+        response.end(JSON.stringify({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] }));
+        return;
+      }
+      seen.sts.push(text);
+      response.setHeader('content-type', 'text/xml');
+      response.end(
+        '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>' +
+          '<AccessKeyId>ASIALOCALSTANDIN0001</AccessKeyId><SecretAccessKey>stand-in-secret</SecretAccessKey>' +
+          '<SessionToken>stand-in-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>' +
+          '</Credentials><AssumedRoleUser><AssumedRoleId>AROALOCAL:s</AssumedRoleId>' +
+          '<Arn>arn:aws:sts::444455556666:assumed-role/dev/s</Arn></AssumedRoleUser></AssumeRoleResult>' +
+          '<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></AssumeRoleResponse>',
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const standIn = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dir = mkdtempSync(join(tmpdir(), 'vend-bundle-'));
+    try {
+      await buildHandler({ entry: 'vend', outdir: dir });
+      const env = {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'LOCALFAKEKEY',
+        AWS_SECRET_ACCESS_KEY: 'local-fake-secret',
+        AWS_SESSION_TOKEN: 'local-fake-token',
+        AWS_ENDPOINT_URL_DYNAMODB: tables.endpoint,
+        AWS_ENDPOINT_URL_STS: standIn,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: standIn,
+        AWS_LAMBDA_FUNCTION_NAME: 'vend-bundle-test',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        SESSIONS_TABLE_NAME: tables.names.SessionsTable,
+        IDEMPOTENCY_TABLE_NAME: tables.names.IdempotencyTable,
+        EVENT_BUS_NAME: 'local-bus',
+        PROFILES: JSON.stringify({
+          dev: {
+            roleArn: 'arn:aws:iam::444455556666:role/dev',
+            maxDurationSeconds: 3600,
+            idleTimeoutSeconds: 3600,
+            maxLifetimeSeconds: 28_800,
+          },
+        }),
+      };
+      const script = `const { handler } = await import(${JSON.stringify(join(dir, 'vend.mjs'))});
+        const event = JSON.parse(process.argv[1]);
+        const context = { awsRequestId: 'bundle', getRemainingTimeInMillis: () => 10000 };
+        process.stdout.write(JSON.stringify(await handler(event, context)));`;
+
+      // Act
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--input-type=module', '-e', script, JSON.stringify(withKey(fixture('create'), 'bundle-key-0001'))],
+        { env, timeout: 20_000 },
+      );
+
+      // Assess
+      const response = JSON.parse(stdout) as { statusCode: number; body: string };
+      expect(response.statusCode).toBe(201);
+      const vended = JSON.parse(response.body) as { sessionId: string; credentials: { AccessKeyId: string } };
+      expect(vended.credentials.AccessKeyId).toBe('ASIALOCALSTANDIN0001');
+      expect(await store.get(vended.sessionId)).toMatchObject({
+        status: 'active',
+        user: 'alice@example.com',
+      });
+      const assumeRole = new URLSearchParams(seen.sts[0]);
+      expect(assumeRole.get('Action')).toBe('AssumeRole');
+      expect(assumeRole.get('RoleArn')).toBe('arn:aws:iam::444455556666:role/dev');
+      expect(assumeRole.get('Tags.member.1.Key')).toBe('SentinelSessionID');
+      expect(assumeRole.get('Tags.member.1.Value')).toBe(vended.sessionId);
+      expect(assumeRole.get('TransitiveTagKeys.member.1')).toBe('SentinelSessionID');
+      const [putEvents] = seen.events.map(
+        (e) => JSON.parse(e) as { Entries: { DetailType: string; Detail: string }[] },
+      );
+      expect(putEvents?.Entries.map((e) => e.DetailType)).toEqual(['SessionCreated']);
+      expect(putEvents?.Entries[0]?.Detail).not.toContain('stand-in-secret');
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
