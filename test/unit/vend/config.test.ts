@@ -1,5 +1,5 @@
 /** Configuration read at init: invalid values fail naming the variable; the offline issuer is marked fake. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   OFFLINE_ACCESS_KEY_PREFIX,
   OfflineCredentialIssuer,
@@ -121,5 +121,41 @@ describe('OfflineCredentialIssuer', () => {
     expect(credentials.Expiration).toBe('2026-01-15T09:45:00.000Z');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/FAKE credentials/);
+  });
+});
+
+describe('vend handler init', () => {
+  const env = {
+    AWS_REGION: 'eu-west-1',
+    SESSIONS_TABLE_NAME: 'sessions',
+    IDEMPOTENCY_TABLE_NAME: 'idempotency',
+    EVENT_BUS_NAME: 'bus',
+    PROFILES: JSON.stringify(good),
+  };
+  const load = async (overrides: Record<string, string | undefined>) => {
+    vi.resetModules();
+    for (const [name, value] of Object.entries({ ...env, ...overrides })) vi.stubEnv(name, value);
+    try {
+      return await import('../../../src/handlers/vend.js');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  };
+
+  it('loads with a valid configuration', async () => {
+    await expect(load({})).resolves.toHaveProperty('handler');
+  });
+
+  it.each([
+    ['PROFILES', { PROFILES: '{"dev":{"roleArn":"nope"}}' }],
+    ['PROFILES', { PROFILES: undefined }],
+    ['SESSION_STORE_FAILURE', { SESSION_STORE_FAILURE: 'open' }],
+    ['EVENT_BUS_NAME', { EVENT_BUS_NAME: '' }],
+    ['AUDIT_RETENTION_DAYS', { AUDIT_RETENTION_DAYS: '0' }],
+  ])('fails the cold start naming %s', async (name, overrides) => {
+    const failure = await load(overrides).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).name).toBe('ConfigurationError');
+    expect((failure as Error).message).toContain(name);
   });
 });
