@@ -3,13 +3,14 @@
  * events, with Lambda's partial-batch contract.
  *
  * Each record goes through Powertools' BatchProcessor (in parallel), but three things span the batch:
- *  - audit events of every record are collected and sent in one batched publish (≤ 10 entries / 256 KB per
- *    PutEvents), not one call per record; a record succeeds only if its own events were accepted;
- *  - records of one session run in stream order, and once one fails every later record of that session is
- *    reported failed too, so a retry cannot overtake it;
+ *  - audit events of every record are collected and sent together (≤ 10 entries / 256 KB per PutEvents),
+ *    not one call per record; a record succeeds only if its own events were accepted;
+ *  - records of one session run in stream order: workflow calls wait for the session's earlier records,
+ *    its events go out in stream order (one publish wave per change of the session in the batch), and once
+ *    one fails every later record of that session is reported failed without being sent, so a retry
+ *    cannot overtake it;
  *  - `once` (Powertools idempotency keyed on the stream eventID) remembers finished records, so a
- *    re-delivered record does not publish its events again. A record reported failed only because an
- *    earlier one of its session failed keeps its "done" mark: its effects already happened.
+ *    re-delivered record does not run or publish again.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -107,6 +108,9 @@ export class DependentRecordFailedError extends Error {
 export class EventsNotPublishedError extends Error {
   override readonly name = 'EventsNotPublishedError';
 }
+
+/** Error code of an event held back because an earlier event of its session was refused. */
+export const NOT_SENT_AFTER_EARLIER_FAILURE = 'NotSentAfterEarlierFailure';
 
 /** What a processed record leaves in the idempotency store (JSON). */
 export interface RecordSummary {
@@ -239,27 +243,60 @@ export class ChangeBatch {
     if (this.#joined === this.#slots.size && this.#contributions.length > 0) void this.#flush();
   }
 
+  /**
+   * Publishes in waves: wave n holds the n-th contributing record of every session, so a session's events
+   * reach the bus in stream order. Once a session has an event refused, its later records are not sent at
+   * all (they fail as dependents and are retried after it). A batch with one change per session is one wave.
+   */
   async #flush(): Promise<void> {
-    // Stream order within the calls, so one session's events go out in sequence.
-    const contributions = [...this.#contributions].sort((a, b) => a.slot.index - b.slot.index);
-    let failedCodes: Map<DomainEvent, string>;
-    try {
-      const result = await this.#publisher.publish(contributions.flatMap((c) => c.events));
-      failedCodes = new Map(result.failed.map((f) => [f.event, f.errorCode]));
-    } catch (error) {
-      const code = error instanceof Error ? error.name : 'PublishError';
-      failedCodes = new Map(contributions.flatMap((c) => c.events.map((e) => [e, code] as const)));
+    const bySession = new Map<string, Contribution[]>();
+    for (const c of [...this.#contributions].sort((a, b) => a.slot.index - b.slot.index)) {
+      const list = bySession.get(c.slot.sessionKey) ?? [];
+      list.push(c);
+      bySession.set(c.slot.sessionKey, list);
+    }
+    const outcomes = new Map<Contribution, { event: DomainEvent; errorCode: string }[]>();
+    const blocked = new Set<string>();
+    for (let wave = 0; ; wave++) {
+      const sending: Contribution[] = [];
+      for (const [session, list] of bySession) {
+        const c = list[wave];
+        if (!c) continue;
+        if (blocked.has(session)) {
+          outcomes.set(
+            c,
+            c.events.map((event) => ({ event, errorCode: NOT_SENT_AFTER_EARLIER_FAILURE })),
+          );
+        } else {
+          sending.push(c);
+        }
+      }
+      if (sending.length === 0) break;
+      sending.sort((a, b) => a.slot.index - b.slot.index);
+      const failedCodes = await this.#publishAll(sending.flatMap((c) => c.events));
+      for (const c of sending) {
+        const failed = c.events.flatMap((event) => {
+          const errorCode = failedCodes.get(event);
+          return errorCode === undefined ? [] : [{ event, errorCode }];
+        });
+        if (failed.length > 0) blocked.add(c.slot.sessionKey);
+        outcomes.set(c, failed);
+      }
     }
     // Mark failures on every slot before waking any of them, so ordering checks see the whole picture.
-    const replies = contributions.map((c) => {
-      const failed = c.events.flatMap((event) => {
-        const errorCode = failedCodes.get(event);
-        return errorCode === undefined ? [] : [{ event, errorCode }];
-      });
-      if (failed.length > 0) c.slot.failed = true;
-      return () => c.reply.resolve({ failed });
-    });
-    for (const reply of replies) reply();
+    for (const [c, failed] of outcomes) if (failed.length > 0) c.slot.failed = true;
+    for (const [c, failed] of outcomes) c.reply.resolve({ failed });
+  }
+
+  /** Error code per event the bus did not accept (a thrown publish fails them all). */
+  async #publishAll(events: readonly DomainEvent[]): Promise<Map<DomainEvent, string>> {
+    try {
+      const result = await this.#publisher.publish(events);
+      return new Map(result.failed.map((f) => [f.event, f.errorCode]));
+    } catch (error) {
+      const code = error instanceof Error ? error.name : 'PublishError';
+      return new Map(events.map((e) => [e, code]));
+    }
   }
 }
 
