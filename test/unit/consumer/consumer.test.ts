@@ -123,6 +123,28 @@ describe('lifecycle consumer', () => {
     expect(publisher.accepted.map((e) => e.detail.sessionId)).toContain(b.sessionId);
   });
 
+  it("holds back a session's later events when an earlier one is refused, so the bus never sees them reordered", async () => {
+    // Prepare
+    const { publisher, consume } = setup();
+    const a = sessionFixture({ sessionId: sessionIdFor(0xa) });
+    const b = sessionFixture({ sessionId: sessionIdFor(0xb) });
+    const insertA = insertOf(a);
+    const revokeA = revokeOf(a).record;
+    const revokeB = revokeOf(b).record;
+    publisher.refuseWhen((e) => streamEventIdOf(e) === insertA.eventID, 'InternalFailure');
+    // Act
+    const first = await consume(eventOf(insertA, revokeB, revokeA));
+    const retry = await consume(eventOf(insertA, revokeA));
+    // Assess: a's revocation was not sent until its insert had been accepted.
+    expect(failedIds(first)).toEqual([seq(insertA), seq(revokeA)]);
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(publisher.accepted.map(streamEventIdOf)).toEqual([
+      revokeB.eventID,
+      insertA.eventID,
+      revokeA.eventID,
+    ]);
+  });
+
   it('after a workflow call fails (throttled), later records of that session are not run, others are', async () => {
     // Prepare
     const { workflows, consume } = setup();
