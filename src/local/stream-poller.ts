@@ -63,6 +63,8 @@ export interface StreamPollerOptions {
   readonly discoveryIntervalMs?: number;
   /** What the handler's context reports as its remaining time at the start of an invocation. */
   readonly invocationTimeoutMs?: number;
+  /** The function name the handler's context reports. */
+  readonly functionName?: string;
   readonly region?: string;
   readonly onFailure?: (failure: StreamFailure) => void | Promise<void>;
   /** Errors of the poller itself (not of the handler) in background mode. */
@@ -163,6 +165,8 @@ interface ShardState {
   iterator: string | undefined;
   /** Last sequence number handed to the handler and settled (delivered, or given up on). */
   checkpoint: string | undefined;
+  /** Last sequence number read into the buffer: where a fresh iterator resumes. */
+  lastRead: string | undefined;
   /** GetRecords returned no next iterator: the shard is closed and fully read. */
   closed: boolean;
   buffer: DynamoDBRecord[];
@@ -195,6 +199,7 @@ export class StreamPoller {
       pollIntervalMs: 200,
       discoveryIntervalMs: 1000,
       invocationTimeoutMs: 60_000,
+      functionName: 'LifecycleConsumerFunction',
       region: 'us-east-1',
       ...options,
     };
@@ -282,6 +287,7 @@ export class StreamPoller {
           parentId: shard.ParentShardId,
           iterator: undefined,
           checkpoint: undefined,
+          lastRead: undefined,
           closed: false,
           buffer: [],
           bufferedSince: undefined,
@@ -308,8 +314,8 @@ export class StreamPoller {
       new GetShardIteratorCommand({
         StreamArn: streamArn,
         ShardId: shard.id,
-        ...(shard.checkpoint
-          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.checkpoint }
+        ...((shard.lastRead ?? shard.checkpoint)
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.lastRead ?? shard.checkpoint }
           : { ShardIteratorType: latest ? 'LATEST' : 'TRIM_HORIZON' }),
       }),
     );
@@ -320,31 +326,7 @@ export class StreamPoller {
     const streamArn = await this.#streamArnOf();
     let read = 0;
     if (!shard.closed) {
-      shard.iterator ??= await this.#iteratorFor(shard);
-      if (!shard.iterator) {
-        shard.closed = true;
-      } else {
-        try {
-          const room = Math.max(1, Math.min(1000, this.#options.batchSize - shard.buffer.length));
-          const response = await this.#options.client.send(
-            new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: room }),
-          );
-          const records = (response.Records ?? []).map((r) =>
-            toLambdaRecord(r, streamArn, this.#options.region),
-          );
-          read = records.length;
-          if (records.length > 0) {
-            shard.bufferedSince ??= Date.now();
-            shard.buffer.push(...records);
-          }
-          shard.iterator = response.NextShardIterator;
-          if (!shard.iterator) shard.closed = true;
-        } catch (error) {
-          // Iterators expire after 15 minutes: start again after what was delivered.
-          if (error instanceof Error && error.name === 'ExpiredIteratorException') shard.iterator = undefined;
-          else throw error;
-        }
-      }
+      read = await this.#readShard(shard, streamArn);
     }
     const windowOver =
       shard.bufferedSince !== undefined && Date.now() - shard.bufferedSince >= this.#options.batchingWindowMs;
@@ -362,6 +344,39 @@ export class StreamPoller {
     return read;
   }
 
+  /** One GetRecords into the shard's buffer; returns how many records it read. */
+  async #readShard(shard: ShardState, streamArn: string): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      shard.iterator ??= await this.#iteratorFor(shard);
+      if (!shard.iterator) {
+        shard.closed = true;
+        return 0;
+      }
+      try {
+        const room = Math.max(1, Math.min(1000, this.#options.batchSize - shard.buffer.length));
+        const response = await this.#options.client.send(
+          new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: room }),
+        );
+        const records = (response.Records ?? []).map((r) =>
+          toLambdaRecord(r, streamArn, this.#options.region),
+        );
+        if (records.length > 0) {
+          shard.bufferedSince ??= Date.now();
+          shard.buffer.push(...records);
+          shard.lastRead = records.at(-1)?.dynamodb?.SequenceNumber ?? shard.lastRead;
+        }
+        shard.iterator = response.NextShardIterator;
+        if (!shard.iterator) shard.closed = true;
+        return records.length;
+      } catch (error) {
+        // Iterators expire after 15 minutes: take a new one after the last record read, once.
+        if (attempt > 0 || !(error instanceof Error) || error.name !== 'ExpiredIteratorException')
+          throw error;
+        shard.iterator = undefined;
+      }
+    }
+  }
+
   /** Invokes until the batch is through or given up on; `retries` already spent on these records. */
   async #deliver(
     shard: ShardState,
@@ -377,7 +392,7 @@ export class StreamPoller {
         this.invocations++;
         response = await this.#options.handler(
           { Records: [...pending] },
-          lambdaContext('LifecycleConsumerFunction', this.#options.invocationTimeoutMs),
+          lambdaContext(this.#options.functionName, this.#options.invocationTimeoutMs),
         );
       } catch (error) {
         if (spent >= this.#options.maxRetryAttempts) {

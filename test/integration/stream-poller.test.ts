@@ -284,3 +284,51 @@ describe('shard rollover', () => {
     mock.restore();
   });
 });
+
+describe('expired shard iterators', () => {
+  it('resume after the last record read, without re-delivering or skipping', async () => {
+    // Prepare: the second GetRecords finds its iterator expired (15 minutes in AWS).
+    const mock = mockClient(DynamoDBStreamsClient);
+    const arn = 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026';
+    const rec = (key: string, seq: string): _Record => ({
+      eventID: key,
+      eventName: 'INSERT',
+      dynamodb: { Keys: { sessionId: { S: key } }, SequenceNumber: seq },
+    });
+    mock.on(ListStreamsCommand).resolves({ Streams: [{ StreamArn: arn }] });
+    mock.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 's1' }] } });
+    const iteratorRequests: (string | undefined)[] = [];
+    mock
+      .on(GetShardIteratorCommand)
+      .callsFake((input: { ShardIteratorType?: string; SequenceNumber?: string }) => {
+        iteratorRequests.push(
+          input.SequenceNumber
+            ? `${input.ShardIteratorType}:${input.SequenceNumber}`
+            : input.ShardIteratorType,
+        );
+        return { ShardIterator: input.SequenceNumber ? `after-${input.SequenceNumber}` : 'start' };
+      });
+    let expired = false;
+    mock.on(GetRecordsCommand).callsFake((input: { ShardIterator?: string }) => {
+      if (input.ShardIterator === 'start') return { Records: [rec('r1', '1')], NextShardIterator: 'next' };
+      if (input.ShardIterator === 'next' && !expired) {
+        expired = true;
+        throw Object.assign(new Error('Iterator expired'), { name: 'ExpiredIteratorException' });
+      }
+      if (input.ShardIterator === 'after-1') return { Records: [rec('r2', '2')], NextShardIterator: 'end' };
+      return { Records: [], NextShardIterator: input.ShardIterator };
+    });
+    const { invocations, handler } = recordingHandler();
+    const poller = new StreamPoller({
+      client: new DynamoDBStreamsClient({ region: 'us-east-1' }),
+      tableName: 't',
+      handler,
+    });
+    // Act
+    await poller.drain();
+    // Assess
+    expect(invocations.flat().map(keyOf)).toEqual(['r1', 'r2']);
+    expect(iteratorRequests).toEqual(['TRIM_HORIZON', 'AFTER_SEQUENCE_NUMBER:1']);
+    mock.restore();
+  });
+});
