@@ -27,12 +27,12 @@ export interface SessionStore {
   get(sessionId: string): Promise<Session | undefined>;
   /**
    * One conditional write that is also the revocation check: succeeds only while the session is active,
-   * owned by `user` and not past expiry. Counts the request, sets lastAccessAt and, when `extendTo` is
+   * owned by the principal `principalArn` (not merely a same-named one) and not past expiry. Counts the request, sets lastAccessAt and, when `extendTo` is
    * given, moves expiresAt there (never past maxExpiresAt, never backwards). Returns the updated session.
    */
   touch(
     sessionId: string,
-    input: { readonly user: string; readonly now: Date; readonly extendTo?: string },
+    input: { readonly principalArn: string; readonly now: Date; readonly extendTo?: string },
   ): Promise<TransitionResult>;
   /** active → revoked, conditional on active. */
   revoke(

@@ -65,7 +65,7 @@ const suite: Suite = {
         touchMs.push(
           await timeMs(() =>
             store.touch(s.sessionId, {
-              user: s.user,
+              principalArn: s.principalArn,
               now: at,
               extendTo: new Date(at.getTime() + 3600_000).toISOString(),
             }),

@@ -129,6 +129,7 @@ const NAMES = {
   '#sessionId': 'sessionId',
   '#status': 'status',
   '#user': 'user',
+  '#principalArn': 'principalArn',
   '#expiresAt': 'expiresAt',
   '#maxExpiresAt': 'maxExpiresAt',
   '#lastAccessAt': 'lastAccessAt',
@@ -220,10 +221,10 @@ export class DynamoDbSessionStore implements SessionStore {
 
   async touch(
     sessionId: string,
-    input: { readonly user: string; readonly now: Date; readonly extendTo?: string },
+    input: { readonly principalArn: string; readonly now: Date; readonly extendTo?: string },
   ): Promise<TransitionResult> {
     const refusalOf = (old: Session): TransitionResult | undefined => {
-      const checked = touchSession(old, { user: input.user, now: input.now, policy: COUNT_ONLY_POLICY });
+      const checked = touchSession(old, { principalArn: input.principalArn, now: input.now, policy: COUNT_ONLY_POLICY });
       return checked.ok ? undefined : checked;
     };
     const requested = input.extendTo === undefined ? undefined : canonicalInstant(input.extendTo, 'extendTo');
@@ -247,11 +248,11 @@ export class DynamoDbSessionStore implements SessionStore {
 
   async #touchOnce(
     sessionId: string,
-    input: { readonly user: string; readonly now: Date },
+    input: { readonly principalArn: string; readonly now: Date },
     extendTo: string | undefined,
   ): Promise<{ kind: 'done'; result: TransitionResult } | { kind: 'failed'; old: Session }> {
     const condition = [
-      '#status = :active AND #user = :user AND #expiresAt > :now',
+      '#status = :active AND #principalArn = :principalArn AND #expiresAt > :now',
       ...(extendTo === undefined ? [] : ['#maxExpiresAt >= :extendTo AND #expiresAt <= :extendTo']),
     ].join(' AND ');
     const update = [
@@ -260,7 +261,7 @@ export class DynamoDbSessionStore implements SessionStore {
     ].join(' ');
     const values: Record<string, unknown> = {
       ':active': 'active',
-      ':user': input.user,
+      ':principalArn': input.principalArn,
       ':now': input.now.toISOString(),
       ':one': 1,
     };

@@ -126,13 +126,14 @@ export const expireSession = (
 };
 
 /**
- * A use of the session by `user` at `now`: refused unless active, owned by the caller and not past expiry;
+ * A use of the session by the principal `principalArn` at `now`: refused unless active, owned by the caller and not past expiry;
  * otherwise counts the request and extends expiry within the hard cap (invariant 3).
  */
 export const touchSession = (
   session: Session,
   input: {
-    readonly user: string;
+    /** The caller's full ARN: the owner is the principal, not a name it may have chosen (role session names are). */
+    readonly principalArn: string;
     readonly now: Date;
     readonly policy: SessionPolicy;
     readonly auditRetentionSeconds?: number;
@@ -140,7 +141,7 @@ export const touchSession = (
 ): TransitionResult => {
   const terminal = terminalRefusal(session);
   if (terminal) return terminal;
-  if (session.user !== input.user) return refuse({ kind: 'NotOwner', session });
+  if (session.principalArn !== input.principalArn) return refuse({ kind: 'NotOwner', session });
   if (isPast(session.expiresAt, input.now)) return refuse({ kind: 'Expired', session });
   const expiresAt = touchedExpiry(session, input.now, input.policy);
   const capped = earlierOf(expiresAt, session.maxExpiresAt);

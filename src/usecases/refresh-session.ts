@@ -84,7 +84,7 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
   /** The touch was refused: say why, without telling a non-owner anything about someone else's session. */
   const refused = async (refusal: TransitionRefusal, caller: CallerIdentity, now: Date): Promise<Outcome> => {
     if (refusal.kind === 'NotFound') return refuse({ kind: 'SessionNotFound' });
-    if (refusal.session.user !== caller.user || refusal.kind === 'NotOwner')
+    if (refusal.session.principalArn !== caller.principalArn || refusal.kind === 'NotOwner')
       return refuse({ kind: 'NotOwner' });
     deps.lastKnown?.forget(refusal.session.sessionId);
     if (refusal.kind === 'AlreadyTerminal') {
@@ -123,7 +123,7 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
   const fromLastKnown = async (input: RefreshSessionInput, now: Date, error: unknown): Promise<Outcome> => {
     const seen = deps.lastKnown?.get(input.sessionId);
     const profile = seen ? deps.profiles.get(seen.profile) : undefined;
-    if (!seen || !profile || seen.user !== input.caller.user || isPast(seen.expiresAt, now)) {
+    if (!seen || !profile || seen.principalArn !== input.caller.principalArn || isPast(seen.expiresAt, now)) {
       deps.telemetry.count('StoreFailureDenied');
       deps.telemetry.error(
         'session store unreachable on refresh and the session is not known here; denied',
@@ -150,7 +150,7 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
     const extendTo = new Date(now.getTime() + extendBySeconds * 1000).toISOString();
     let touched: Awaited<ReturnType<SessionStore['touch']>>;
     try {
-      touched = await deps.store.touch(input.sessionId, { user: input.caller.user, now, extendTo });
+      touched = await deps.store.touch(input.sessionId, { principalArn: input.caller.principalArn, now, extendTo });
     } catch (error) {
       if (error instanceof DomainError) throw error;
       if (deps.storeFailure === 'allow') return fromLastKnown(input, now, error);

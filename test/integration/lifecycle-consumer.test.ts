@@ -108,7 +108,7 @@ describe('lifecycle consumer on DynamoDB Local', () => {
     // Act
     await store.create(a);
     await store.create(b);
-    await store.touch(a.sessionId, { user: 'alice', now: at('2026-01-01T00:05:00.000Z') });
+    await store.touch(a.sessionId, { principalArn: a.principalArn, now: at('2026-01-01T00:05:00.000Z') });
     await store.revoke(a.sessionId, {
       by: 'bob',
       reason: 'lost laptop',

@@ -126,7 +126,7 @@ describe('session-lifecycle workflow (real ASL interpreter, DynamoDB Local)', ()
     });
     await store.create(session);
     const touched = await store.touch(session.sessionId, {
-      user: 'alice',
+      principalArn: caller.principalArn,
       now: new Date(created.getTime() + 600_000),
       extendTo: new Date(created.getTime() + 1_500_000).toISOString(),
     });

@@ -95,13 +95,13 @@ export class InMemorySessionStore implements SessionStore {
 
   async touch(
     sessionId: string,
-    input: { readonly user: string; readonly now: Date; readonly extendTo?: string },
+    input: { readonly principalArn: string; readonly now: Date; readonly extendTo?: string },
   ): Promise<TransitionResult> {
     this.#maybeFail('touch');
     const extendTo = input.extendTo === undefined ? undefined : canonicalInstant(input.extendTo, 'extendTo');
     const row = this.#rows.get(sessionId);
     if (row === undefined) return refuse({ kind: 'NotFound' });
-    const touched = touchSession(row, { user: input.user, now: input.now, policy: COUNT_ONLY_POLICY });
+    const touched = touchSession(row, { principalArn: input.principalArn, now: input.now, policy: COUNT_ONLY_POLICY });
     if (!touched.ok) return touched;
     const extension = extendTo === undefined ? undefined : extensionFor(row, extendTo);
     const next: Session = {

@@ -112,7 +112,7 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         const session = makeSession();
         await store().create(session);
 
-        const result = await store().touch(session.sessionId, { user: session.user, now: at(T0, 600) });
+        const result = await store().touch(session.sessionId, { principalArn: session.principalArn, now: at(T0, 600) });
 
         const touched = succeeded(result);
         expect(touched).toEqual({
@@ -129,7 +129,7 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         await store().create(session);
 
         const result = await store().touch(session.sessionId, {
-          user: session.user,
+          principalArn: session.principalArn,
           now: at(T0, 1800),
           extendTo: iso(T0, 5400),
         });
@@ -145,7 +145,7 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         await store().create(session);
 
         const result = await store().touch(session.sessionId, {
-          user: session.user,
+          principalArn: session.principalArn,
           now: at(T0, 3000),
           extendTo: iso(T0, 10 * 3600),
         });
@@ -160,13 +160,13 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         const session = makeSession();
         await store().create(session);
         await store().touch(session.sessionId, {
-          user: session.user,
+          principalArn: session.principalArn,
           now: at(T0, 60),
           extendTo: iso(T0, 7200),
         });
 
         const result = await store().touch(session.sessionId, {
-          user: session.user,
+          principalArn: session.principalArn,
           now: at(T0, 120),
           extendTo: iso(T0, 3660),
         });
@@ -178,12 +178,12 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         expect(touched.version).toBe(3);
       });
 
-      it('refuses another user with NotOwner and changes nothing', async () => {
+      it('refuses another principal with NotOwner and changes nothing', async () => {
         const session = makeSession();
         await store().create(session);
 
         const result = await store().touch(session.sessionId, {
-          user: 'mallory',
+          principalArn: 'arn:aws:iam::123456789012:user/mallory',
           now: at(T0, 60),
           extendTo: iso(T0, 3000),
         });
@@ -196,9 +196,9 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         const session = makeSession();
         await store().create(session);
 
-        const atExpiry = await store().touch(session.sessionId, { user: session.user, now: at(T0, 3600) });
+        const atExpiry = await store().touch(session.sessionId, { principalArn: session.principalArn, now: at(T0, 3600) });
         const after = await store().touch(session.sessionId, {
-          user: session.user,
+          principalArn: session.principalArn,
           now: at(T0, 3700),
           extendTo: iso(T0, 7000),
         });
@@ -220,7 +220,7 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
           );
 
           const result = await store().touch(session.sessionId, {
-            user: session.user,
+            principalArn: session.principalArn,
             now: at(T0, 20),
             extendTo: iso(T0, 3000),
           });
@@ -233,7 +233,7 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
       it('refuses an unknown id with NotFound and creates nothing', async () => {
         const id = randomIds.sessionId();
 
-        const result = await store().touch(id, { user: 'alice', now: T0, extendTo: iso(T0, 60) });
+        const result = await store().touch(id, { principalArn: 'arn:aws:iam::123456789012:user/alice', now: T0, extendTo: iso(T0, 60) });
 
         expect(refusedWith(result)).toEqual({ kind: 'NotFound' });
         expect(await store().get(id)).toBeUndefined();

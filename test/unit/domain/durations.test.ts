@@ -303,7 +303,7 @@ describe('invariant 3 over generated sessions (seeded)', () => {
           now = new Date(now.getTime() + intIn(next, 0, Math.ceil(idle * 1.3)) * 1000 + intIn(next, 0, 999));
           const bare = ms(touchedExpiry(session, now, policy));
           if (bare > cap) violations.push(`touchedExpiry past cap at ${now.toISOString()}`);
-          const touched = touchSession(session, { user: 'alice', now, policy });
+          const touched = touchSession(session, { principalArn: session.principalArn, now, policy });
           const before = ms(session.expiresAt);
           if (touched.ok) session = touched.value;
           const requestedSeconds = next() < 0.4 ? undefined : intIn(next, 900, profileMaxSeconds);

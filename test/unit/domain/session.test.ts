@@ -215,7 +215,7 @@ describe('touchSession', () => {
     // Prepare
     const session = activeSession();
     // Act
-    const result = touchSession(session, { user: 'alice', now: at(600), policy });
+    const result = touchSession(session, { principalArn: caller.principalArn, now: at(600), policy });
     // Assess
     expect(result).toEqual({
       ok: true,
@@ -252,7 +252,7 @@ describe('touchSession', () => {
     const session = activeSession({ expiresAt: iso(expiresAfter) });
     // Act
     const touched = sessionOf(
-      touchSession(session, { user: 'alice', now: at(touchAfter), policy: touchPolicy }),
+      touchSession(session, { principalArn: caller.principalArn, now: at(touchAfter), policy: touchPolicy }),
     );
     // Assess
     expect(touched.expiresAt).toBe(iso(expected));
@@ -261,27 +261,33 @@ describe('touchSession', () => {
 
   it('recomputes ttl from the new expiry with the given audit retention', () => {
     const touched = sessionOf(
-      touchSession(activeSession(), { user: 'alice', now: at(600), policy, auditRetentionSeconds: 10 }),
+      touchSession(activeSession(), { principalArn: caller.principalArn, now: at(600), policy, auditRetentionSeconds: 10 }),
     );
     expect(touched.ttl).toBe(epoch(4200 + 10));
   });
 
   it.each([
-    ['another user', { user: 'mallory', seconds: 60 }, 'NotOwner'],
-    ['the owner in a different case', { user: 'Alice', seconds: 60 }, 'NotOwner'],
-    ['an empty user', { user: '', seconds: 60 }, 'NotOwner'],
+    ['another principal', { principalArn: 'arn:aws:iam::123456789012:user/mallory', seconds: 60 }, 'NotOwner'],
+    // Role session names are chosen by whoever assumes the role: the same name under another role is not the owner.
     [
-      'another user after expiry (ownership is checked first)',
-      { user: 'mallory', seconds: 9000 },
+      'a same-named session of another role',
+      { principalArn: 'arn:aws:sts::123456789012:assumed-role/SomeOtherRole/alice', seconds: 60 },
       'NotOwner',
     ],
-    ['the owner exactly at expiresAt', { user: 'alice', seconds: 3600 }, 'Expired'],
-    ['the owner after expiresAt', { user: 'alice', seconds: 9000 }, 'Expired'],
+    ['the same name in another account', { principalArn: caller.principalArn.replace('123456789012', '210987654321'), seconds: 60 }, 'NotOwner'],
+    ['an empty principal', { principalArn: '', seconds: 60 }, 'NotOwner'],
+    [
+      'another principal after expiry (ownership is checked first)',
+      { principalArn: 'arn:aws:iam::123456789012:user/mallory', seconds: 9000 },
+      'NotOwner',
+    ],
+    ['the owner exactly at expiresAt', { principalArn: caller.principalArn, seconds: 3600 }, 'Expired'],
+    ['the owner after expiresAt', { principalArn: caller.principalArn, seconds: 9000 }, 'Expired'],
   ] as const)('refuses %s → %s', (_label, input, kind) => {
     // Prepare
     const session = activeSession();
     // Act
-    const result = touchSession(session, { user: input.user, now: at(input.seconds), policy });
+    const result = touchSession(session, { principalArn: input.principalArn, now: at(input.seconds), policy });
     // Assess
     expect(result).toEqual({ ok: false, refusal: { kind, session } });
   });
@@ -291,7 +297,7 @@ describe('touchSession', () => {
     let session = activeSession();
     // Act / Assess
     for (let i = 1; i <= 20; i++) {
-      const next = sessionOf(touchSession(session, { user: 'alice', now: at(i * 300), policy }));
+      const next = sessionOf(touchSession(session, { principalArn: caller.principalArn, now: at(i * 300), policy }));
       expect(next.version).toBe(session.version + 1);
       expect(next.requestCount).toBe(session.requestCount + 1);
       expect(next.expiresAt >= session.expiresAt).toBe(true);
@@ -335,9 +341,9 @@ const transitions: ReadonlyArray<readonly [string, (session: Session) => Transit
   ['expire by TTL', (s) => expireSession(s, { reason: 'ttl', now: at(99_999) })],
   ['expire forced before expiry', (s) => expireSession(s, { reason: 'forced', now: at(10), force: true })],
   ['expire not yet due', (s) => expireSession(s, { reason: 'workflow', now: at(10) })],
-  ['touch by the owner in time', (s) => touchSession(s, { user: 'alice', now: at(10), policy })],
-  ['touch by another user', (s) => touchSession(s, { user: 'mallory', now: at(10), policy })],
-  ['touch by the owner after expiry', (s) => touchSession(s, { user: 'alice', now: at(99_999), policy })],
+  ['touch by the owner in time', (s) => touchSession(s, { principalArn: caller.principalArn, now: at(10), policy })],
+  ['touch by another principal', (s) => touchSession(s, { principalArn: 'arn:aws:iam::123456789012:user/mallory', now: at(10), policy })],
+  ['touch by the owner after expiry', (s) => touchSession(s, { principalArn: caller.principalArn, now: at(99_999), policy })],
 ];
 
 describe('terminal states never change (invariant 1)', () => {
