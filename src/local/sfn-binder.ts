@@ -136,15 +136,29 @@ const bindTask = (state: string, resource: string, services: LocalServices): Tas
       return withServiceErrors('DynamoDB', (p) => sdkOutput(ddb().send(new DeleteItemCommand(keyed(p)))));
     case 'arn:aws:states:::events:putEvents': {
       const putEvents = need(services.putEvents, 'EventBridge', state);
-      return withServiceErrors('EventBridge', async (p) => {
-        const entries = (p.Entries as Record<string, unknown>[] | undefined) ?? [];
-        return putEvents(
-          entries.map((e) => ({
-            ...(e as Partial<PutEventsEntry> as PutEventsEntry),
-            Detail: typeof e.Detail === 'string' ? e.Detail : JSON.stringify(e.Detail),
-          })),
-        );
-      });
+      return async (input) => {
+        const entries = (asRecord(input).Entries as Record<string, unknown>[] | undefined) ?? [];
+        const output = await withServiceErrors('EventBridge', () =>
+          putEvents(
+            entries.map((e) => ({
+              ...(e as Partial<PutEventsEntry> as PutEventsEntry),
+              Detail: typeof e.Detail === 'string' ? e.Detail : JSON.stringify(e.Detail),
+            })),
+          ),
+        )(input);
+        // Step Functions' PutEvents integration fails the task when any entry is rejected, rather than
+        // returning FailedEntryCount > 0 as the API does.
+        const failed =
+          typeof output === 'object' && output !== null && !Array.isArray(output)
+            ? output.FailedEntryCount
+            : 0;
+        if (typeof failed === 'number' && failed > 0) {
+          throw Object.assign(new Error(`${failed} PutEvents entries were rejected`), {
+            name: 'EventBridge.FailedEntry',
+          });
+        }
+        return output;
+      };
     }
     case 'arn:aws:states:::sns:publish': {
       const publish = need(services.snsPublish, 'SNS', state);

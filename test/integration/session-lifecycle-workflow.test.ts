@@ -7,12 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
 import type { CallerIdentity } from '../../src/domain/identity.js';
 import { newSession, type Session } from '../../src/domain/session.js';
-import {
-  type PutEventsEntry,
-  rawDefinitionOf,
-  runLocalStateMachine,
-  substitute,
-} from '../../src/local/sfn-binder.js';
+import { rawDefinitionOf, runLocalStateMachine, substitute } from '../../src/local/sfn-binder.js';
 import { useLocalTables } from '../support/local-tables.js';
 
 const tables = useLocalTables();
@@ -40,13 +35,14 @@ const freshSession = (createdAt: Date): Session =>
     now: createdAt,
   });
 
-/** Runs one lifecycle execution; returns the events it put and the row it left. */
-const runLifecycle = async (session: Session, options: { rejectEntries?: number } = {}) => {
-  const put: PutEventsEntry[] = [];
-  let rejections = options.rejectEntries ?? 0;
+/**
+ * Runs one lifecycle execution and returns the row it left. The workflow has no EventBridge binding: it
+ * announces nothing itself (the consumer announces SessionExpired from the stream), and a Task that tried
+ * would fail the execution with UnboundTaskError.
+ */
+const runLifecycle = async (session: Session) => {
   const definition = substitute(rawDefinitionOf('SessionLifecycleStateMachine'), {
     SessionsTableName: tables.names.SessionsTable,
-    EventBusName: 'sentinel-sessions',
   });
   const execution = runLocalStateMachine({
     definition,
@@ -56,20 +52,7 @@ const runLifecycle = async (session: Session, options: { rejectEntries?: number 
       user: session.user,
       profile: 'dev',
     },
-    services: {
-      dynamodb: tables.client,
-      putEvents: async (entries) => {
-        if (rejections > 0) {
-          rejections -= 1;
-          return {
-            FailedEntryCount: entries.length,
-            Entries: entries.map(() => ({ ErrorCode: 'InternalFailure' })),
-          };
-        }
-        put.push(...entries);
-        return { FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `e${i}` })) };
-      },
-    },
+    services: { dynamodb: tables.client },
     waitMs: () => 0,
     retryMs: 0,
   });
@@ -81,11 +64,11 @@ const runLifecycle = async (session: Session, options: { rejectEntries?: number 
       ConsistentRead: true,
     }),
   );
-  return { put, row: row.Item };
+  return { row: row.Item };
 };
 
 describe('session-lifecycle workflow (real ASL interpreter, DynamoDB Local)', () => {
-  it('expires an untouched session once it is due and announces SessionExpired once', async () => {
+  it('expires an untouched session once it is due, with reason workflow', async () => {
     // Prepare
     const session = freshSession(base);
     const store = new DynamoDbSessionStore({
@@ -94,7 +77,7 @@ describe('session-lifecycle workflow (real ASL interpreter, DynamoDB Local)', ()
     });
     await store.create(session);
     // Act
-    const { put, row } = await runLifecycle(session);
+    const { row } = await runLifecycle(session);
     // Assess
     expect(row).toMatchObject({
       status: 'expired',
@@ -103,17 +86,6 @@ describe('session-lifecycle workflow (real ASL interpreter, DynamoDB Local)', ()
       version: 2,
     });
     expect(row).not.toHaveProperty('activeShard');
-    expect(put).toHaveLength(1);
-    expect(put[0]?.DetailType).toBe('SessionExpired');
-    expect(JSON.parse(put[0]?.Detail ?? '{}')).toEqual({
-      schemaVersion: '1',
-      sessionId: session.sessionId,
-      user: 'alice',
-      profile: 'dev',
-      occurredAt: session.expiresAt,
-      expiresAt: session.expiresAt,
-      reason: 'workflow',
-    });
   });
 
   it('sleeps again when the session was touched (extended) meanwhile, then expires it at the new time', async () => {
@@ -132,14 +104,13 @@ describe('session-lifecycle workflow (real ASL interpreter, DynamoDB Local)', ()
     });
     expect(touched.ok).toBe(true);
     // Act
-    const { put, row } = await runLifecycle(session);
+    const { row } = await runLifecycle(session);
     // Assess: expired at the extended time, not at the one the execution started with
     expect(row).toMatchObject({
       status: 'expired',
       expiresAt: new Date(base.getTime() + 1_500_000).toISOString(),
       expiredAt: new Date(base.getTime() + 1_500_000).toISOString(),
     });
-    expect(put.map((e) => e.DetailType)).toEqual(['SessionExpired']);
   });
 
   it.each([
@@ -151,54 +122,25 @@ describe('session-lifecycle workflow (real ASL interpreter, DynamoDB Local)', ()
       'expired',
       (s: DynamoDbSessionStore, id: string) => s.expire(id, { reason: 'lazy', now: new Date(), force: true }),
     ],
-  ])(
-    'leaves a session already %s alone and emits nothing (one terminal event per session)',
-    async (status, finish) => {
-      // Prepare
-      const session = freshSession(base);
-      const store = new DynamoDbSessionStore({
-        documentClient: tables.documentClient,
-        tableName: tables.names.SessionsTable,
-      });
-      await store.create(session);
-      await finish(store, session.sessionId);
-      // Act
-      const { put, row } = await runLifecycle(session);
-      // Assess
-      expect(row?.status).toBe(status);
-      expect(row?.version).toBe(2);
-      expect(put).toEqual([]);
-    },
-  );
+  ])('leaves a session already %s alone (one terminal transition per session)', async (status, finish) => {
+    // Prepare
+    const session = freshSession(base);
+    const store = new DynamoDbSessionStore({
+      documentClient: tables.documentClient,
+      tableName: tables.names.SessionsTable,
+    });
+    await store.create(session);
+    await finish(store, session.sessionId);
+    // Act
+    const { row } = await runLifecycle(session);
+    // Assess
+    expect(row?.status).toBe(status);
+    expect(row?.version).toBe(2);
+  });
 
   it('stops quietly when the row is gone (purged by TTL)', async () => {
     const session = freshSession(base);
-    const { put, row } = await runLifecycle(session);
+    const { row } = await runLifecycle(session);
     expect(row).toBeUndefined();
-    expect(put).toEqual([]);
-  });
-
-  it('re-publishes a SessionExpired entry that EventBridge rejected', async () => {
-    const session = freshSession(base);
-    const store = new DynamoDbSessionStore({
-      documentClient: tables.documentClient,
-      tableName: tables.names.SessionsTable,
-    });
-    await store.create(session);
-    const { put, row } = await runLifecycle(session, { rejectEntries: 2 });
-    expect(row?.status).toBe('expired');
-    expect(put.map((e) => e.DetailType)).toEqual(['SessionExpired']);
-  });
-
-  it('fails the execution loudly when EventBridge keeps rejecting the entry', async () => {
-    const session = freshSession(base);
-    const store = new DynamoDbSessionStore({
-      documentClient: tables.documentClient,
-      tableName: tables.names.SessionsTable,
-    });
-    await store.create(session);
-    await expect(runLifecycle(session, { rejectEntries: 100 })).rejects.toThrow(
-      /EventBridge rejected SessionExpired 5 times/,
-    );
   });
 });

@@ -109,11 +109,9 @@ describe('LocalEventBus', () => {
       'SessionExpired',
       'RevocationNotified',
     ]);
-    expect(received.SessionNotificationsRule?.map((e) => e['detail-type'])).toEqual([
-      'SessionRevoked',
-      'SessionExpired',
-    ]);
-    expect(bus.deliveries).toHaveLength(6);
+    // Revocations are notified by the revocation-fanout workflow, not by this rule.
+    expect(received.SessionNotificationsRule?.map((e) => e['detail-type'])).toEqual(['SessionExpired']);
+    expect(bus.deliveries).toHaveLength(5);
   });
 
   it('rejects injected entries as a partial PutEvents failure: not kept, not delivered', async () => {
@@ -160,7 +158,7 @@ describe('LocalEventBus', () => {
       'Webhook',
     );
 
-    const result = await bus.publish([revoked]);
+    const result = await bus.publish([expired]);
 
     expect(result.failed).toEqual([]);
     expect(received.SessionNotificationsRule).toHaveLength(1);
@@ -214,7 +212,7 @@ describe('rulesFromTemplate', () => {
       state: 'ENABLED',
       eventPattern: {
         source: ['sentinel.sessions'],
-        'detail-type': ['SessionRevoked', 'SessionExpired'],
+        'detail-type': ['SessionExpired'],
         'replay-name': [{ exists: false }],
       },
       targetIds: ['NotificationsTopic'],
