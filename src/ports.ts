@@ -103,3 +103,19 @@ export interface WorkflowControl {
     readonly reason: string;
   }): Promise<{ readonly alreadyStarted: boolean }>;
 }
+
+/**
+ * Cuts off a revoked session's credentials where they are used: IAM denies every request whose principal
+ * carries the session tag SentinelSessionID=<sessionId> on the profile's role (see src/domain/deny-list.ts).
+ */
+export interface AccessEnforcer {
+  /**
+   * Adds the session to the role's deny list, kept at least until `until` (ISO-8601 UTC), after which no
+   * credential carrying its tag can be alive. Idempotent; a repeat reports `alreadyDenied`.
+   */
+  denySession(input: {
+    readonly roleArn: string;
+    readonly sessionId: string;
+    readonly until: string;
+  }): Promise<{ readonly alreadyDenied: boolean }>;
+}
