@@ -32,6 +32,7 @@ const consume = createLifecycleConsumer({
   }),
   clock: systemClock,
   once: oncePerStreamRecord(
+    // StreamIdempotencyTable: the consumer's own, never vend's (whose records hold credentials).
     new DynamoDBPersistenceLayer({
       tableName: requireEnv('IDEMPOTENCY_TABLE_NAME'),
       awsSdkV3Client: dynamoDbClient(),

@@ -126,7 +126,7 @@ export const startDynamoDbLocal = async (
 };
 
 /** The template's tables under local names; returns logical id → physical name. */
-export const TEMPLATE_TABLES = ['SessionsTable', 'IdempotencyTable'] as const;
+export const TEMPLATE_TABLES = ['SessionsTable', 'IdempotencyTable', 'StreamIdempotencyTable'] as const;
 export type TemplateTable = (typeof TEMPLATE_TABLES)[number];
 
 export const createTemplateTables = async (

@@ -21,7 +21,7 @@ const ENV = {
   LIFECYCLE_STATE_MACHINE_ARN: LIFECYCLE,
   REVOCATION_FANOUT_STATE_MACHINE_ARN: FANOUT,
   EVENT_BUS_NAME: 'sentinel-sessions',
-  IDEMPOTENCY_TABLE_NAME: 'sentinel-sessions-idempotency-dev',
+  IDEMPOTENCY_TABLE_NAME: 'sentinel-sessions-stream-idempotency-dev',
   POWERTOOLS_LOG_LEVEL: 'ERROR',
   POWERTOOLS_METRICS_DISABLED: 'true',
 };

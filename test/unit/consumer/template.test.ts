@@ -57,7 +57,7 @@ describe('LifecycleConsumerFunction in template.yaml', () => {
       LIFECYCLE_STATE_MACHINE_ARN: { Ref: 'SessionLifecycleStateMachine' },
       REVOCATION_FANOUT_STATE_MACHINE_ARN: { Ref: 'RevocationFanoutStateMachine' },
       EVENT_BUS_NAME: { Ref: 'SessionsBus' },
-      IDEMPOTENCY_TABLE_NAME: { Ref: 'IdempotencyTable' },
+      IDEMPOTENCY_TABLE_NAME: { Ref: 'StreamIdempotencyTable' },
     });
   });
 
@@ -81,7 +81,7 @@ describe('LifecycleConsumerFunction in template.yaml', () => {
       { 'Fn::GetAtt': ['SessionsTable', 'StreamArn'] },
     ]);
     expect(grantFor('dynamodb:PutItem').map((s) => s.Resource)).toEqual([
-      { 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] },
+      { 'Fn::GetAtt': ['StreamIdempotencyTable', 'Arn'] },
     ]);
     expect(grantFor('sqs:SendMessage').map((s) => s.Resource)).toEqual([
       { 'Fn::GetAtt': ['LifecycleConsumerFailureQueue', 'Arn'] },
@@ -98,5 +98,25 @@ describe('LifecycleConsumerFunction in template.yaml', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+  });
+
+  it("keeps its idempotency records in its own table, shaped like IdempotencyTable, and cannot reach vend's", () => {
+    // Prepare
+    const { TableName: ownName, ...own } = props('StreamIdempotencyTable');
+    const { TableName: vendName, ...vend } = props('IdempotencyTable');
+    // Act
+    const policyText = JSON.stringify(props('LifecycleConsumerRole').Policies);
+    // Assess
+    expect(resource('StreamIdempotencyTable').Type).toBe('AWS::DynamoDB::Table');
+    expect(own).toEqual(vend);
+    expect(own).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect(ownName).not.toEqual(vendName);
+    expect(policyText).toContain('StreamIdempotencyTable');
+    expect(policyText).not.toMatch(/"IdempotencyTable"/);
   });
 });
