@@ -6,9 +6,9 @@
  *  - audit events of every record are collected and sent together (≤ 10 entries / 256 KB per PutEvents),
  *    not one call per record; a record succeeds only if its own events were accepted;
  *  - records of one session run in stream order: workflow calls wait for the session's earlier records,
- *    its events go out in stream order (one publish wave per change of the session in the batch), and once
- *    one fails every later record of that session is reported failed without being sent, so a retry
- *    cannot overtake it;
+ *    its events go out in stream order (one publish wave per change of the session in the batch; a
+ *    terminal announcement in the wave after its record's audit events), and once one fails every later
+ *    record of that session is reported failed without being sent, so a retry cannot overtake it;
  *  - `once` (Powertools idempotency keyed on the stream eventID) remembers finished records, so a
  *    re-delivered record does not run or publish again.
  */
@@ -18,7 +18,7 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { parseStreamRecord, type SessionChange, sessionKeyOf } from '../adapters/stream-record.js';
 import type { Clock } from '../domain/clock.js';
-import { sessionExpired, sessionPurged, sessionStateChanged } from '../domain/events.js';
+import { sessionExpired, sessionPurged, sessionRevoked, sessionStateChanged } from '../domain/events.js';
 import type { DomainEvent, EventPublisher, PublishResult, WorkflowControl } from '../ports.js';
 
 /** A workflow call a change asks for, run in order. */
@@ -32,15 +32,29 @@ export type WorkflowStep =
 
 export interface ChangeEffects {
   readonly workflow: readonly WorkflowStep[];
+  /** Audit events of the change, published first. */
   readonly events: readonly DomainEvent[];
+  /**
+   * The session's one terminal announcement (SessionExpired | SessionRevoked), published only after the
+   * record's audit events were accepted: if an audit event is refused the record is retried with the
+   * terminal event never sent, and once the terminal event is accepted nothing of the record is re-sent
+   * (the stream eventID is remembered), so it reaches the bus once (invariant 2).
+   */
+  readonly terminal?: DomainEvent;
   /** Something an operator should look at, though it is not a failure. */
   readonly notice?: string;
 }
 
+/** Every event of the change, in publish order. */
+export const eventsOf = (effects: ChangeEffects): DomainEvent[] =>
+  effects.terminal ? [...effects.events, effects.terminal] : [...effects.events];
+
 /**
- * What one session change means (pure). INSERT starts the lifecycle; active → revoked stops it and starts
- * the fan-out; every status change is audited; touches are silent; a TTL purge is audited, and an active
- * row purged by TTL is the safety net's SessionExpired.
+ * What one session change means (pure). INSERT starts the lifecycle; active → revoked stops it, starts
+ * the fan-out and announces SessionRevoked; active → expired announces SessionExpired (whoever expired
+ * it: workflow, lazy refresh, operator); every status change is audited; touches are silent. A row
+ * removed by TTL is audited, and an active one is the safety net's SessionExpired (ttl); a row deleted by
+ * a caller is audited and flagged, never announced (no terminal transition happened).
  */
 export const effectsOf = (change: SessionChange): ChangeEffects => {
   const streamEventId = change.eventId;
@@ -61,8 +75,14 @@ export const effectsOf = (change: SessionChange): ChangeEffects => {
       const { before, after } = change;
       if (before.status === after.status) return { workflow: [], events: [] };
       const audit = sessionStateChanged(after, { fromStatus: before.status, streamEventId, at: change.at });
-      if (before.status === 'active' && after.status === 'revoked') {
+      if (before.status !== 'active') {
+        const notice = `terminal session moved ${before.status} → ${after.status}`;
+        return { workflow: [], events: [audit], notice };
+      }
+      if (after.status === 'revoked') {
         const revokedBy = after.revokedBy ?? 'unknown';
+        const revokedAt = after.revokedAt ?? change.at.toISOString();
+        const reason = after.revokedReason ?? '';
         return {
           workflow: [
             { kind: 'stopLifecycle', sessionId: after.sessionId, cause: `Session revoked by ${revokedBy}` },
@@ -72,29 +92,43 @@ export const effectsOf = (change: SessionChange): ChangeEffects => {
                 sessionId: after.sessionId,
                 user: after.user,
                 profile: after.profile,
-                revokedAt: after.revokedAt ?? change.at.toISOString(),
+                revokedAt,
                 revokedBy,
-                reason: after.revokedReason ?? '',
+                reason,
               },
             },
           ],
           events: [audit],
+          terminal: sessionRevoked({ ...after, revokedAt, revokedBy, reason }, new Date(revokedAt)),
         };
       }
-      // active → expired needs no workflow call: whoever expired it emitted SessionExpired, and the
-      // lifecycle execution (possibly the expirer itself) ends on its own.
-      const notice =
-        before.status === 'active' ? undefined : `terminal session moved ${before.status} → ${after.status}`;
-      return { workflow: [], events: [audit], ...(notice ? { notice } : {}) };
+      // active → expired needs no workflow call: the lifecycle execution (possibly the expirer itself)
+      // ends on its own. The store always writes expiredReason; a row without one was expired by hand.
+      const reason = after.expiredReason ?? 'forced';
+      const terminal = sessionExpired(after, reason, after.expiredAt ? new Date(after.expiredAt) : change.at);
+      return {
+        workflow: [],
+        events: [audit],
+        terminal,
+        ...(after.expiredReason
+          ? {}
+          : { notice: 'session expired without expiredReason (announced as forced)' }),
+      };
     }
     case 'removed': {
       const { before } = change;
-      if (!change.byTtl) {
-        return { workflow: [], events: [], notice: 'session row deleted by a caller, not by TTL' };
-      }
       const purged = sessionPurged(before, { streamEventId, at: change.at });
+      if (!change.byTtl) {
+        // Not a lifecycle transition: audit it and say so, but announce nothing (a 'forced' expiry here
+        // would be a terminal event no conditional write stands behind).
+        const notice =
+          before.status === 'active'
+            ? 'active session row deleted by a caller, not by TTL: audited as SessionPurged, no terminal event'
+            : `session row (${before.status}) deleted by a caller, not by TTL: audited as SessionPurged`;
+        return { workflow: [], events: [purged], notice };
+      }
       if (before.status !== 'active') return { workflow: [], events: [purged] };
-      return { workflow: [], events: [sessionExpired(before, 'ttl', change.at), purged] };
+      return { workflow: [], events: [purged], terminal: sessionExpired(before, 'ttl', change.at) };
     }
   }
 };
@@ -169,8 +203,15 @@ class RecordSlot {
 
 interface Contribution {
   readonly slot: RecordSlot;
-  readonly events: readonly DomainEvent[];
+  /** Sent one after the other: a part goes out only once the parts before it were accepted. */
+  readonly parts: readonly (readonly DomainEvent[])[];
   readonly reply: Deferred<PublishResult>;
+}
+
+/** One part of a contribution, in its session's publish sequence. */
+interface Step {
+  readonly contribution: Contribution;
+  readonly events: readonly DomainEvent[];
 }
 
 /**
@@ -223,11 +264,14 @@ export class ChangeBatch {
     return earlier.some((s) => s.failed);
   }
 
-  /** Adds the slot's events to the batched publish and resolves with its own share of the outcome. */
-  publish(slot: RecordSlot, events: readonly DomainEvent[]): Promise<PublishResult> {
+  /**
+   * Adds the slot's events to the batched publish and resolves with its own share of the outcome. `parts`
+   * go out in sequence: a later part is sent only after every event of the earlier ones was accepted.
+   */
+  publish(slot: RecordSlot, parts: readonly (readonly DomainEvent[])[]): Promise<PublishResult> {
     if (slot.joined) throw new Error('a record publishes once per batch');
     const reply = new Deferred<PublishResult>();
-    this.#contributions.push({ slot, events, reply });
+    this.#contributions.push({ slot, parts: parts.filter((p) => p.length > 0), reply });
     this.#join(slot);
     return reply.promise;
   }
@@ -244,48 +288,58 @@ export class ChangeBatch {
   }
 
   /**
-   * Publishes in waves: wave n holds the n-th contributing record of every session, so a session's events
-   * reach the bus in stream order. Once a session has an event refused, its later records are not sent at
-   * all (they fail as dependents and are retried after it). A batch with one change per session is one wave.
+   * Publishes in waves: wave n holds the n-th step of every session (a step is one part of one record's
+   * contribution, records in stream order), so a session's events reach the bus in stream order and a
+   * record's terminal event only after its audit events. Once a session has an event refused, its later
+   * steps are not sent at all (their records fail and are retried after it). A batch with one single-part
+   * change per session is one wave.
    */
   async #flush(): Promise<void> {
-    const bySession = new Map<string, Contribution[]>();
+    const bySession = new Map<string, Step[]>();
+    const failures = new Map<Contribution, { event: DomainEvent; errorCode: string }[]>();
     for (const c of [...this.#contributions].sort((a, b) => a.slot.index - b.slot.index)) {
-      const list = bySession.get(c.slot.sessionKey) ?? [];
-      list.push(c);
-      bySession.set(c.slot.sessionKey, list);
+      failures.set(c, []);
+      const steps = bySession.get(c.slot.sessionKey) ?? [];
+      for (const events of c.parts) steps.push({ contribution: c, events });
+      bySession.set(c.slot.sessionKey, steps);
     }
-    const outcomes = new Map<Contribution, { event: DomainEvent; errorCode: string }[]>();
     const blocked = new Set<string>();
-    for (let wave = 0; ; wave++) {
-      const sending: Contribution[] = [];
-      for (const [session, list] of bySession) {
-        const c = list[wave];
-        if (!c) continue;
+    const failEvents = (step: Step, failed: { event: DomainEvent; errorCode: string }[]): void => {
+      if (failed.length === 0) return;
+      blocked.add(step.contribution.slot.sessionKey);
+      failures.get(step.contribution)?.push(...failed);
+    };
+    const waves = Math.max(0, ...[...bySession.values()].map((steps) => steps.length));
+    for (let wave = 0; wave < waves; wave++) {
+      const sending: Step[] = [];
+      for (const [session, steps] of bySession) {
+        const step = steps[wave];
+        if (!step) continue;
         if (blocked.has(session)) {
-          outcomes.set(
-            c,
-            c.events.map((event) => ({ event, errorCode: NOT_SENT_AFTER_EARLIER_FAILURE })),
+          failEvents(
+            step,
+            step.events.map((event) => ({ event, errorCode: NOT_SENT_AFTER_EARLIER_FAILURE })),
           );
         } else {
-          sending.push(c);
+          sending.push(step);
         }
       }
-      if (sending.length === 0) break;
-      sending.sort((a, b) => a.slot.index - b.slot.index);
-      const failedCodes = await this.#publishAll(sending.flatMap((c) => c.events));
-      for (const c of sending) {
-        const failed = c.events.flatMap((event) => {
-          const errorCode = failedCodes.get(event);
-          return errorCode === undefined ? [] : [{ event, errorCode }];
-        });
-        if (failed.length > 0) blocked.add(c.slot.sessionKey);
-        outcomes.set(c, failed);
+      if (sending.length === 0) continue;
+      sending.sort((a, b) => a.contribution.slot.index - b.contribution.slot.index);
+      const failedCodes = await this.#publishAll(sending.flatMap((step) => step.events));
+      for (const step of sending) {
+        failEvents(
+          step,
+          step.events.flatMap((event) => {
+            const errorCode = failedCodes.get(event);
+            return errorCode === undefined ? [] : [{ event, errorCode }];
+          }),
+        );
       }
     }
     // Mark failures on every slot before waking any of them, so ordering checks see the whole picture.
-    for (const [c, failed] of outcomes) if (failed.length > 0) c.slot.failed = true;
-    for (const [c, failed] of outcomes) c.reply.resolve({ failed });
+    for (const [c, failed] of failures) if (failed.length > 0) c.slot.failed = true;
+    for (const [c, failed] of failures) c.reply.resolve({ failed });
   }
 
   /** Error code per event the bus did not accept (a thrown publish fails them all). */
@@ -330,12 +384,16 @@ export const createLifecycleConsumer = (deps: LifecycleConsumerDeps): LifecycleC
     await batch.afterPredecessorsWorkflow(slot);
     for (const step of effects.workflow) await runStep(deps.workflows, step);
     slot.workflowDone.resolve();
-    if (effects.events.length > 0) {
-      const { failed } = await batch.publish(slot, effects.events);
+    const all = eventsOf(effects);
+    if (all.length > 0) {
+      const { failed } = await batch.publish(slot, [
+        effects.events,
+        effects.terminal ? [effects.terminal] : [],
+      ]);
       if (failed.length > 0) {
         const codes = [...new Set(failed.map((f) => f.errorCode))].join(', ');
         throw new EventsNotPublishedError(
-          `${failed.length} of ${effects.events.length} events of ${change.eventId} not accepted (${codes})`,
+          `${failed.length} of ${all.length} events of ${change.eventId} not accepted (${codes})`,
         );
       }
     }
@@ -344,7 +402,7 @@ export const createLifecycleConsumer = (deps: LifecycleConsumerDeps): LifecycleC
       sessionId: change.sessionId,
       change: change.kind,
       workflowCalls: effects.workflow.length,
-      eventsPublished: effects.events.length,
+      eventsPublished: all.length,
     };
   };
   const doOnce = deps.once ? deps.once(work) : work;

@@ -6,7 +6,7 @@
 import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { Session } from '../../src/domain/session.js';
+import type { ExpiredReason, Session } from '../../src/domain/session.js';
 import type { DomainEvent, EventPublisher, PublishResult, WorkflowControl } from '../../src/ports.js';
 
 const sleep = (ms: number): Promise<void> =>
@@ -218,6 +218,33 @@ export const revokeOf = (session: Session, by = 'bob'): { record: DynamoDBRecord
     revoked,
   };
 };
+
+export const expireOf = (
+  session: Session,
+  reason: ExpiredReason = 'workflow',
+): { record: DynamoDBRecord; expired: Session } => {
+  const expired: Session = {
+    ...session,
+    status: 'expired',
+    expiredAt: '2026-01-01T00:30:01.000Z',
+    expiredReason: reason,
+    version: session.version + 1,
+  };
+  return {
+    record: streamRecord({
+      eventName: 'MODIFY',
+      sessionId: session.sessionId,
+      oldImage: session,
+      newImage: expired,
+      at: '2026-01-01T00:30:01.000Z',
+    }),
+    expired,
+  };
+};
+
+/** A REMOVE of the row: by DynamoDB's TTL service, or by a caller (DeleteItem). */
+export const removeOf = (session: Session, byTtl: boolean): DynamoDBRecord =>
+  streamRecord({ eventName: 'REMOVE', sessionId: session.sessionId, oldImage: session, byTtl });
 
 export const eventOf = (...records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records: records });
 

@@ -14,12 +14,14 @@ import {
 } from '../../../src/usecases/process-session-changes.js';
 import {
   eventOf,
+  expireOf,
   FakeAwsError,
   fakeLambdaContext,
   InMemoryCacheClient,
   insertOf,
   RecordingPublisher,
   RecordingWorkflows,
+  removeOf,
   revokeOf,
   sessionFixture,
   sessionIdFor,
@@ -46,7 +48,7 @@ const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }
 const seq = (record: DynamoDBRecord): string => record.dynamodb?.SequenceNumber ?? '?';
 
 describe('lifecycle consumer', () => {
-  it('starts a lifecycle per INSERT, stops and fans out a revocation, and audits each change once', async () => {
+  it('starts a lifecycle per INSERT, stops and fans out a revocation, audits each change once and announces the revocation', async () => {
     // Prepare
     const { workflows, publisher, consume } = setup();
     const a = sessionFixture({ sessionId: sessionIdFor(0xa) });
@@ -77,6 +79,90 @@ describe('lifecycle consumer', () => {
       'SessionStateChanged:000000:null>active',
       'SessionStateChanged:000000:null>active',
       'SessionStateChanged:000000:active>revoked',
+      'SessionRevoked:000000',
+    ]);
+    expect(publisher.accepted.at(-1)?.detail).toEqual({
+      schemaVersion: '1',
+      sessionId: a.sessionId,
+      user: 'alice',
+      profile: 'dev',
+      occurredAt: '2026-01-01T00:10:00.000Z',
+      revokedAt: '2026-01-01T00:10:00.000Z',
+      revokedBy: 'bob',
+      reason: 'test',
+    });
+  });
+
+  it.each(['workflow', 'lazy', 'forced'] as const)(
+    'announces active → expired (%s) as SessionExpired after its audit event, with no workflow call',
+    async (reason) => {
+      // Prepare
+      const { workflows, publisher, consume } = setup();
+      const a = sessionFixture({ sessionId: sessionIdFor(0xa) });
+      // Act
+      const response = await consume(eventOf(expireOf(a, reason).record));
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(workflows.calls).toEqual([]);
+      expect(publisher.summary()).toEqual([
+        'SessionStateChanged:000000:active>expired',
+        `SessionExpired:000000:${reason}`,
+      ]);
+      expect(publisher.accepted[1]?.detail).toMatchObject({
+        occurredAt: '2026-01-01T00:30:01.000Z',
+        expiresAt: a.expiresAt,
+        reason,
+      });
+    },
+  );
+
+  it('keeps the TTL safety net: a purged active row is SessionPurged, then SessionExpired (ttl)', async () => {
+    const { publisher, consume, warnings } = setup();
+    const a = sessionFixture({ sessionId: sessionIdFor(0xa) });
+    const response = await consume(eventOf(removeOf(a, true)));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(publisher.summary()).toEqual(['SessionPurged:000000', 'SessionExpired:000000:ttl']);
+    expect(warnings).toEqual([]);
+  });
+
+  it('audits a row deleted by a caller as SessionPurged with its final status, warns, and announces nothing', async () => {
+    // Prepare
+    const { publisher, consume, warnings } = setup();
+    const active = sessionFixture({ sessionId: sessionIdFor(0xa) });
+    const revoked = revokeOf(sessionFixture({ sessionId: sessionIdFor(0xb) })).revoked;
+    // Act
+    const response = await consume(eventOf(removeOf(active, false), removeOf(revoked, false)));
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(
+      publisher.accepted.map((e) => [e.detailType, 'finalStatus' in e.detail && e.detail.finalStatus]),
+    ).toEqual([
+      ['SessionPurged', 'active'],
+      ['SessionPurged', 'revoked'],
+    ]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^active session row deleted by a caller, not by TTL/),
+      expect.stringMatching(/^session row \(revoked\) deleted by a caller, not by TTL/),
+    ]);
+  });
+
+  it('does not send a terminal event whose audit event was refused; the retry sends both, the terminal once', async () => {
+    // Prepare
+    const { publisher, consume } = setup();
+    const a = sessionFixture({ sessionId: sessionIdFor(0xa) });
+    const revokeA = revokeOf(a).record;
+    const insertB = insertOf(sessionFixture({ sessionId: sessionIdFor(0xb) }));
+    publisher.refuseWhen((e) => streamEventIdOf(e) === revokeA.eventID, 'InternalFailure');
+    // Act
+    const first = await consume(eventOf(revokeA, insertB));
+    const retry = await consume(eventOf(revokeA));
+    // Assess
+    expect(failedIds(first)).toEqual([seq(revokeA)]);
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(publisher.summary()).toEqual([
+      'SessionStateChanged:000000:null>active',
+      'SessionStateChanged:000000:active>revoked',
+      'SessionRevoked:000000',
     ]);
   });
 
@@ -138,10 +224,14 @@ describe('lifecycle consumer', () => {
     // Assess: a's revocation was not sent until its insert had been accepted.
     expect(failedIds(first)).toEqual([seq(insertA), seq(revokeA)]);
     expect(retry.batchItemFailures).toEqual([]);
-    expect(publisher.accepted.map(streamEventIdOf)).toEqual([
-      revokeB.eventID,
-      insertA.eventID,
-      revokeA.eventID,
+    expect(
+      publisher.accepted.map((e) => `${e.detailType}:${streamEventIdOf(e) ?? e.detail.sessionId}`),
+    ).toEqual([
+      `SessionStateChanged:${revokeB.eventID}`,
+      `SessionRevoked:${b.sessionId}`,
+      `SessionStateChanged:${insertA.eventID}`,
+      `SessionStateChanged:${revokeA.eventID}`,
+      `SessionRevoked:${a.sessionId}`,
     ]);
   });
 
@@ -208,8 +298,46 @@ describe('lifecycle consumer', () => {
       expect(publisher.summary()).toEqual([
         'SessionStateChanged:000000:null>active',
         'SessionStateChanged:000000:active>revoked',
+        'SessionRevoked:000000',
       ]);
       expect(workflows.calls.length).toBe(3);
+    });
+
+    it('announces a revocation once when its record is delivered again, alone or in a later batch', async () => {
+      // Prepare
+      const { consume, publisher } = withIdempotency();
+      const a = sessionFixture({ sessionId: sessionIdFor(0xa) });
+      const b = sessionFixture({ sessionId: sessionIdFor(0xb) });
+      const revokeA = revokeOf(a).record;
+      // Act
+      await consume(eventOf(revokeA));
+      await consume(eventOf(revokeA));
+      const later = await consume(eventOf(revokeA, revokeOf(b).record));
+      // Assess
+      expect(later.batchItemFailures).toEqual([]);
+      expect(
+        publisher.accepted.filter((e) => e.detailType === 'SessionRevoked').map((e) => e.detail.sessionId),
+      ).toEqual([a.sessionId, b.sessionId]);
+    });
+
+    it('announces once when the terminal event was refused and the record retried', async () => {
+      // Prepare: the bus takes the audit event but refuses SessionRevoked once.
+      const { consume, publisher } = withIdempotency();
+      const a = sessionFixture({ sessionId: sessionIdFor(0xa) });
+      const revokeA = revokeOf(a).record;
+      const insertB = insertOf(sessionFixture({ sessionId: sessionIdFor(0xb) }));
+      publisher.refuseWhen((e) => e.detailType === 'SessionRevoked', 'ThrottlingException');
+      // Act
+      const first = await consume(eventOf(revokeA, insertB));
+      const retry = await consume(eventOf(revokeA));
+      const again = await consume(eventOf(revokeA));
+      // Assess: the audit event is at least once (deduplicated on streamEventId), the announcement once.
+      expect(failedIds(first)).toEqual([seq(revokeA)]);
+      expect(retry.batchItemFailures).toEqual([]);
+      expect(again.batchItemFailures).toEqual([]);
+      expect(publisher.summary().filter((s) => s.startsWith('SessionRevoked'))).toEqual([
+        'SessionRevoked:000000',
+      ]);
     });
 
     it('a record failed only for ordering is not re-published when the batch is retried', async () => {
@@ -226,8 +354,11 @@ describe('lifecycle consumer', () => {
       // Assess
       expect(failedIds(first)).toEqual([seq(insertA), seq(revokeA)]);
       expect(retry.batchItemFailures).toEqual([]);
-      const streamIds = publisher.accepted.map(streamEventIdOf);
+      const streamIds = publisher.accepted.flatMap((e) => streamEventIdOf(e) ?? []);
       expect(streamIds.sort()).toEqual([insertA.eventID, insertB.eventID, revokeA.eventID].sort());
+      expect(publisher.summary().filter((e) => e.startsWith('SessionRevoked'))).toEqual([
+        'SessionRevoked:000000',
+      ]);
     });
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { MalformedStreamRecordError, parseStreamRecord } from '../../../src/adapters/stream-record.js';
-import { effectsOf } from '../../../src/usecases/process-session-changes.js';
+import { effectsOf, eventsOf } from '../../../src/usecases/process-session-changes.js';
 
 const fixture = (name: string): DynamoDBRecord => {
   const event = JSON.parse(readFileSync(`events/streams/${name}.json`, 'utf8')) as DynamoDBStreamEvent;
@@ -46,11 +46,61 @@ describe('effectsOf (events/streams fixtures)', () => {
     ]);
   });
 
+  it("active → expired audits the change, then announces SessionExpired with the row's reason and time", () => {
+    // Prepare
+    const change = parseStreamRecord(fixture('expire'), now);
+    // Act
+    const effects = effectsOf(change);
+    // Assess
+    expect(effects.workflow).toEqual([]);
+    expect(effects.notice).toBeUndefined();
+    expect(eventsOf(effects).map((e) => e.detailType)).toEqual(['SessionStateChanged', 'SessionExpired']);
+    expect(effects.terminal?.detail).toEqual({
+      schemaVersion: '1',
+      sessionId: SESSION,
+      user: 'alice',
+      profile: 'dev-readonly',
+      occurredAt: '2026-03-02T10:00:02.000Z',
+      expiresAt: '2026-03-02T10:00:00.000Z',
+      reason: 'workflow',
+    });
+  });
+
+  it.each(['workflow', 'lazy', 'forced'] as const)(
+    'active → expired (%s) announces that reason',
+    (reason) => {
+      const record = fixture('expire');
+      const image = record.dynamodb?.NewImage ?? {};
+      const withReason: DynamoDBRecord = {
+        ...record,
+        dynamodb: { ...record.dynamodb, NewImage: { ...image, expiredReason: { S: reason } } },
+      };
+      expect(effectsOf(parseStreamRecord(withReason, now)).terminal?.detail).toMatchObject({ reason });
+    },
+  );
+
+  it('a terminal row that changes again is audited and flagged, never announced a second time', () => {
+    const record = fixture('expire');
+    const expired = record.dynamodb?.NewImage ?? {};
+    const again: DynamoDBRecord = {
+      ...record,
+      dynamodb: {
+        ...record.dynamodb,
+        OldImage: expired,
+        NewImage: { ...expired, status: { S: 'revoked' }, version: { N: '4' } },
+      },
+    };
+    const effects = effectsOf(parseStreamRecord(again, now));
+    expect(effects.terminal).toBeUndefined();
+    expect(effects.events.map((e) => e.detailType)).toEqual(['SessionStateChanged']);
+    expect(effects.notice).toMatch(/expired → revoked/);
+  });
+
   it('a touch (no status change) does nothing at all', () => {
     expect(effectsOf(parseStreamRecord(fixture('touch'), now))).toEqual({ workflow: [], events: [] });
   });
 
-  it('active → revoked stops the lifecycle, then starts the fan-out, and audits the change', () => {
+  it('active → revoked stops the lifecycle, starts the fan-out, audits the change, then announces it', () => {
     const effects = effectsOf(parseStreamRecord(fixture('revoke'), now));
     expect(effects.workflow).toEqual([
       { kind: 'stopLifecycle', sessionId: SESSION, cause: 'Session revoked by bob' },
@@ -66,25 +116,36 @@ describe('effectsOf (events/streams fixtures)', () => {
         },
       },
     ]);
-    expect(effects.events.map((e) => [e.detailType, e.detail.occurredAt])).toEqual([
+    expect(eventsOf(effects).map((e) => [e.detailType, e.detail.occurredAt])).toEqual([
       ['SessionStateChanged', '2026-03-02T09:40:00.000Z'],
+      ['SessionRevoked', '2026-03-02T09:40:00.000Z'],
     ]);
     expect(effects.events[0]?.detail).toMatchObject({
       fromStatus: 'active',
       toStatus: 'revoked',
       version: 3,
     });
+    expect(effects.terminal?.detail).toEqual({
+      schemaVersion: '1',
+      sessionId: SESSION,
+      user: 'alice',
+      profile: 'dev-readonly',
+      occurredAt: '2026-03-02T09:40:00.000Z',
+      revokedAt: '2026-03-02T09:40:00.000Z',
+      revokedBy: 'bob',
+      reason: 'laptop reported lost',
+    });
   });
 
-  it('a TTL purge of a still-active row is the safety net: SessionExpired (ttl), then SessionPurged', () => {
+  it('a TTL purge of a still-active row is audited (SessionPurged), then the safety net announces SessionExpired (ttl)', () => {
     const effects = effectsOf(parseStreamRecord(fixture('ttl-remove'), now));
     expect(effects.workflow).toEqual([]);
-    expect(effects.events.map((e) => e.detailType)).toEqual(['SessionExpired', 'SessionPurged']);
-    expect(effects.events[0]?.detail).toMatchObject({ reason: 'ttl', expiresAt: '2026-03-02T10:00:00.000Z' });
-    expect(effects.events[1]?.detail).toMatchObject({
+    expect(eventsOf(effects).map((e) => e.detailType)).toEqual(['SessionPurged', 'SessionExpired']);
+    expect(effects.events[0]?.detail).toMatchObject({
       finalStatus: 'active',
       streamEventId: 'e4da3b7fbbce2345d7772b0674a318d5',
     });
+    expect(effects.terminal?.detail).toMatchObject({ reason: 'ttl', expiresAt: '2026-03-02T10:00:00.000Z' });
   });
 
   it('a TTL purge of a finished row is only SessionPurged', () => {
@@ -96,14 +157,46 @@ describe('effectsOf (events/streams fixtures)', () => {
       dynamodb: { ...record.dynamodb, OldImage: { ...old, status: { S: 'expired' } } },
     };
     const effects = effectsOf(parseStreamRecord(expired, now));
-    expect(effects.events.map((e) => e.detailType)).toEqual(['SessionPurged']);
+    expect(eventsOf(effects).map((e) => e.detailType)).toEqual(['SessionPurged']);
   });
 
-  it('a REMOVE by a caller (not the TTL service) emits nothing and says why', () => {
-    const { userIdentity: _ttl, ...byCaller } = fixture('ttl-remove');
-    const effects = effectsOf(parseStreamRecord(byCaller, now));
-    expect(effects.events).toEqual([]);
-    expect(effects.notice).toMatch(/not by TTL/);
+  it('a REMOVE of an active row by a caller (delete.json) is audited as SessionPurged, flagged, and not announced', () => {
+    // Prepare
+    const change = parseStreamRecord(fixture('delete'), now);
+    // Act
+    const effects = effectsOf(change);
+    // Assess
+    expect(effects.terminal).toBeUndefined();
+    expect(effects.events.map((e) => [e.detailType, e.detail])).toEqual([
+      [
+        'SessionPurged',
+        {
+          schemaVersion: '1',
+          sessionId: SESSION,
+          user: 'alice',
+          profile: 'dev-readonly',
+          occurredAt: '2026-03-02T09:50:00.000Z',
+          finalStatus: 'active',
+          streamEventId: '8f14e45fceea167a5a36dedd4bea2543',
+        },
+      ],
+    ]);
+    expect(effects.notice).toMatch(/active session row deleted by a caller, not by TTL.*no terminal event/);
+  });
+
+  it('a REMOVE of a finished row by a caller is audited with its final status and flagged', () => {
+    const record = fixture('delete');
+    const old = record.dynamodb?.OldImage;
+    if (!old) throw new Error('fixture without OldImage');
+    const revoked: DynamoDBRecord = {
+      ...record,
+      dynamodb: { ...record.dynamodb, OldImage: { ...old, status: { S: 'revoked' } } },
+    };
+    const effects = effectsOf(parseStreamRecord(revoked, now));
+    expect(
+      eventsOf(effects).map((e) => [e.detailType, 'finalStatus' in e.detail && e.detail.finalStatus]),
+    ).toEqual([['SessionPurged', 'revoked']]);
+    expect(effects.notice).toMatch(/\(revoked\) deleted by a caller/);
   });
 });
 

@@ -84,6 +84,13 @@ describe('lifecycle consumer handler (events/streams fixtures, as `sam local inv
       stateMachineArn: FANOUT,
       name: `revoke-${SESSION}`,
     });
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entries.map((e) => e.DetailType)).toEqual(['SessionStateChanged', 'SessionRevoked']);
+    expect(JSON.parse(entries[1]?.Detail ?? '{}')).toMatchObject({
+      revokedAt: '2026-03-02T09:40:00.000Z',
+      revokedBy: 'bob',
+      reason: 'laptop reported lost',
+    });
   });
 
   it('touch.json: no workflow call and no event', async () => {
@@ -92,11 +99,34 @@ describe('lifecycle consumer handler (events/streams fixtures, as `sam local inv
     expect(sfn.calls().length + eventBridge.calls().length).toBe(0);
   });
 
-  it('ttl-remove.json: SessionExpired (ttl) and SessionPurged', async () => {
+  it('ttl-remove.json: SessionPurged, then SessionExpired (ttl)', async () => {
     const handler = await loadHandler();
     expect(await handler(fixture('ttl-remove'), fakeLambdaContext())).toEqual({ batchItemFailures: [] });
     const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
-    expect(entries.map((e) => e.DetailType)).toEqual(['SessionExpired', 'SessionPurged']);
+    expect(entries.map((e) => [e.DetailType, JSON.parse(e.Detail ?? '{}').reason])).toEqual([
+      ['SessionPurged', undefined],
+      ['SessionExpired', 'ttl'],
+    ]);
+  });
+
+  it('expire.json: no workflow call; SessionStateChanged, then SessionExpired (workflow) on the bus', async () => {
+    const handler = await loadHandler();
+    expect(await handler(fixture('expire'), fakeLambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(sfn.calls().length).toBe(0);
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entries.map((e) => [e.DetailType, JSON.parse(e.Detail ?? '{}').reason])).toEqual([
+      ['SessionStateChanged', undefined],
+      ['SessionExpired', 'workflow'],
+    ]);
+  });
+
+  it("delete.json (a caller's DeleteItem): SessionPurged only", async () => {
+    const handler = await loadHandler();
+    expect(await handler(fixture('delete'), fakeLambdaContext())).toEqual({ batchItemFailures: [] });
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entries.map((e) => [e.DetailType, JSON.parse(e.Detail ?? '{}').finalStatus])).toEqual([
+      ['SessionPurged', 'active'],
+    ]);
   });
 
   it('fails its cold start naming a missing variable', async () => {
