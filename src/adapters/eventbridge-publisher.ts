@@ -3,6 +3,12 @@
  * (≤ 10 entries and ≤ 256 KB per call, sized the way EventBridge sizes them), failed entries and
  * throttled calls are retried with capped exponential backoff and full jitter, and whatever still fails
  * is returned to the caller with its error code: never dropped silently (invariant 7).
+ *
+ * Calls run in parallel, so events of one session are kept in one call whenever they fit (entries of one
+ * call keep their order); a session whose events need several calls has them sent one call after the
+ * other, and once one of its events is refused its later events wait for the retry round instead of
+ * overtaking it. EventBridge itself does not promise delivery order: this only keeps us from adding
+ * disorder of our own.
  */
 import {
   type EventBridgeClient,
@@ -15,6 +21,9 @@ import type { DomainEvent, EventPublisher, PublishResult } from '../ports.js';
 /** PutEvents limits (EventBridge quotas, not adjustable). */
 export const MAX_ENTRIES_PER_CALL = 10;
 export const MAX_BYTES_PER_CALL = 256 * 1024;
+
+/** Error code of an event not sent because an earlier event of its session was refused in the last round. */
+export const NOT_SENT_AFTER_EARLIER_FAILURE = 'NotSentAfterEarlierFailure';
 
 /** Error codes that no retry will fix: the entry itself is wrong or the caller may not send it. */
 const PERMANENT_ENTRY_ERRORS = new Set([
@@ -78,6 +87,61 @@ export const chunkBySize = <T>(
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+};
+
+/** Events of one key (session) in publish order: they travel in one chunk, or in chunks sent in sequence. */
+export interface Lane<T> {
+  readonly chunks: T[][];
+}
+
+/**
+ * Packs items into chunks (≤ maxEntries, ≤ maxBytes) so that the items of one key share a chunk when they
+ * fit in one: each key's group goes into the first chunk with room (first fit, so chunks stay full), and
+ * keeps its order inside it. A group too big for one chunk gets chunks of its own, which form one lane
+ * (to be sent in sequence); every other chunk is a lane by itself. Groups are placed in the order of their
+ * first item, so items of distinct keys keep their order as far as packing allows.
+ */
+export const packByKey = <T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  sizeOf: (item: T) => number,
+  limits: { readonly maxEntries: number; readonly maxBytes: number } = {
+    maxEntries: MAX_ENTRIES_PER_CALL,
+    maxBytes: MAX_BYTES_PER_CALL,
+  },
+): Lane<T>[] => {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key) ?? [];
+    group.push(item);
+    groups.set(key, group);
+  }
+  const lanes: Lane<T>[] = [];
+  const open: { items: T[]; bytes: number }[] = [];
+  for (const group of groups.values()) {
+    const bytes = group.reduce((sum, item) => sum + sizeOf(item), 0);
+    if (group.length > limits.maxEntries || bytes > limits.maxBytes) {
+      const chunks = chunkBySize(group, sizeOf, limits);
+      lanes.push({ chunks });
+      // Its last chunk may take other (whole) groups: they share no key with the lane's earlier chunks.
+      const last = chunks[chunks.length - 1];
+      if (last) open.push({ items: last, bytes: last.reduce((sum, item) => sum + sizeOf(item), 0) });
+      continue;
+    }
+    const chunk = open.find(
+      (c) => c.items.length + group.length <= limits.maxEntries && c.bytes + bytes <= limits.maxBytes,
+    );
+    if (chunk) {
+      chunk.items.push(...group);
+      chunk.bytes += bytes;
+    } else {
+      const fresh = { items: [...group], bytes };
+      open.push(fresh);
+      lanes.push({ chunks: [fresh.items] });
+    }
+  }
+  return lanes;
 };
 
 export interface EventBridgePublisherOptions {
@@ -164,15 +228,32 @@ export class EventBridgePublisher implements EventPublisher {
     }
 
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const chunks = chunkBySize(pending, (p) => p.size);
+      const lanes = packByKey(
+        pending,
+        (p) => p.event.detail.sessionId,
+        (p) => p.size,
+      );
       const retry: Pending[] = [];
-      await this.#inParallel(chunks, async (chunk) => {
-        for (const outcome of await this.#send(chunk)) {
-          if (outcome.errorCode === undefined) continue;
-          if (outcome.permanent || attempt >= this.#maxAttempts) {
-            failed.push({ event: outcome.item.event, errorCode: outcome.errorCode });
-          } else {
-            retry.push(outcome.item);
+      const last = attempt >= this.#maxAttempts;
+      await this.#inParallel(lanes, async (lane) => {
+        // Sessions of this lane with an event refused in this round: their later events wait.
+        const held = new Set<string>();
+        for (const chunk of lane.chunks) {
+          const waiting = chunk.filter((p) => held.has(p.event.detail.sessionId));
+          for (const item of waiting) {
+            if (last) failed.push({ event: item.event, errorCode: NOT_SENT_AFTER_EARLIER_FAILURE });
+            else retry.push(item);
+          }
+          const sending = chunk.filter((p) => !held.has(p.event.detail.sessionId));
+          if (sending.length === 0) continue;
+          for (const outcome of await this.#send(sending)) {
+            if (outcome.errorCode === undefined) continue;
+            held.add(outcome.item.event.detail.sessionId);
+            if (outcome.permanent || last) {
+              failed.push({ event: outcome.item.event, errorCode: outcome.errorCode });
+            } else {
+              retry.push(outcome.item);
+            }
           }
         }
       });

@@ -11,6 +11,8 @@ import {
   EventBridgePublisher,
   entrySize,
   MAX_BYTES_PER_CALL,
+  NOT_SENT_AFTER_EARLIER_FAILURE,
+  packByKey,
 } from '../../src/adapters/eventbridge-publisher.js';
 import { EVENT_SOURCE, sessionStateChanged } from '../../src/domain/events.js';
 import type { DomainEvent } from '../../src/ports.js';
@@ -29,6 +31,21 @@ const event = (n: number, padding = ''): DomainEvent =>
     },
     { fromStatus: null, streamEventId: `e${n}`, at },
   );
+
+/** The n-th event of session `session` (streamEventId `s<session>-<n>`). */
+const eventOfSession = (session: number, n: number): DomainEvent =>
+  sessionStateChanged(
+    {
+      sessionId: session.toString(16).padStart(32, '0'),
+      user: 'alice',
+      profile: 'dev',
+      status: 'active',
+      version: n,
+    },
+    { fromStatus: null, streamEventId: `s${session}-${n}`, at },
+  );
+const idOf = (entry: PutEventsRequestEntry | undefined): string =>
+  JSON.parse(entry?.Detail ?? '{}').streamEventId;
 
 const sentEntries = (): PutEventsRequestEntry[][] =>
   eventBridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries ?? []);
@@ -96,6 +113,36 @@ describe('chunkBySize', () => {
       [100, 100],
       [60, 50],
     ]);
+  });
+});
+
+describe('packByKey', () => {
+  const limits = { maxEntries: 4, maxBytes: 100 };
+  const key = (item: string) => item.charAt(0);
+
+  it("puts a key's items in one chunk when they fit, filling chunks first-fit", () => {
+    // Prepare: plain chunking would split b's pair across the first two chunks.
+    const items = ['a1', 'c1', 'd1', 'b1', 'b2', 'e1', 'f1'];
+    // Act
+    const lanes = packByKey(items, key, () => 1, limits);
+    // Assess
+    expect(lanes.map((l) => l.chunks)).toEqual([[['a1', 'c1', 'd1', 'e1']], [['b1', 'b2', 'f1']]]);
+  });
+
+  it('gives a key too big for one chunk a lane of chunks in order, and every other chunk a lane of its own', () => {
+    const items = ['x1', 'a1', 'x2', 'x3', 'x4', 'x5', 'b1'];
+    const lanes = packByKey(items, key, () => 1, limits);
+    expect(lanes.map((l) => l.chunks)).toEqual([
+      [
+        ['x1', 'x2', 'x3', 'x4'],
+        ['x5', 'a1', 'b1'],
+      ],
+    ]);
+  });
+
+  it('counts bytes as well as entries', () => {
+    const lanes = packByKey(['a1', 'a2', 'b1'], key, (item) => (item === 'b1' ? 60 : 30), limits);
+    expect(lanes.map((l) => l.chunks)).toEqual([[['a1', 'a2']], [['b1']]]);
   });
 });
 
@@ -239,5 +286,101 @@ describe('EventBridgePublisher', () => {
     eventBridge.on(PutEventsCommand).callsFake(accepted);
     expect(await newPublisher().publish([])).toEqual({ failed: [] });
     expect(sentEntries().length).toBe(0);
+  });
+
+  it("keeps a session's events in one call when they fit, though plain chunking would split them", async () => {
+    // Prepare: nine sessions with one event, then session 99 with two.
+    eventBridge.on(PutEventsCommand).callsFake(accepted);
+    const events = [
+      ...Array.from({ length: 9 }, (_, i) => eventOfSession(i, 1)),
+      eventOfSession(99, 1),
+      eventOfSession(99, 2),
+    ];
+    // Act
+    const result = await newPublisher().publish(events);
+    // Assess
+    expect(result.failed).toEqual([]);
+    const calls = sentEntries().map((c) => c.map(idOf));
+    expect(calls.length).toBe(2);
+    expect(calls.find((c) => c.includes('s99-1'))).toEqual(expect.arrayContaining(['s99-1', 's99-2']));
+    const together = calls.find((c) => c.includes('s99-1')) ?? [];
+    expect(together.indexOf('s99-1')).toBeLessThan(together.indexOf('s99-2'));
+  });
+
+  it('sends the calls of a session too big for one call one after the other, in order', async () => {
+    // Prepare: session 7 has 25 events (three calls); each call answers after a tick, calls of other
+    // sessions run alongside.
+    const inFlight: string[][] = [];
+    let overlapped = false;
+    eventBridge.on(PutEventsCommand).callsFake(async (input: { Entries?: PutEventsRequestEntry[] }) => {
+      const ids = (input.Entries ?? []).map(idOf);
+      const mine = ids.some((id) => id.startsWith('s7-'));
+      if (mine && inFlight.some((c) => c.some((id) => id.startsWith('s7-')))) overlapped = true;
+      inFlight.push(ids);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight.splice(inFlight.indexOf(ids), 1);
+      return accepted(input);
+    });
+    const events = [
+      ...Array.from({ length: 25 }, (_, i) => eventOfSession(7, i + 1)),
+      ...Array.from({ length: 15 }, (_, i) => eventOfSession(100 + i, 1)),
+    ];
+    // Act
+    const result = await newPublisher().publish(events);
+    // Assess
+    expect(result.failed).toEqual([]);
+    expect(overlapped).toBe(false);
+    const order = sentEntries()
+      .flat()
+      .map(idOf)
+      .filter((id) => id.startsWith('s7-'));
+    expect(order).toEqual(Array.from({ length: 25 }, (_, i) => `s7-${i + 1}`));
+  });
+
+  it("holds a session's later events back while an earlier one is retried, so they never overtake it", async () => {
+    // Prepare: s7-3 (first call) is refused once; s7-11.. are in the second call of the session.
+    let refused = false;
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries?: PutEventsRequestEntry[] }) => {
+      const entries = input.Entries ?? [];
+      const failAt = refused ? -1 : entries.findIndex((e) => idOf(e) === 's7-3');
+      if (failAt >= 0) refused = true;
+      return {
+        FailedEntryCount: failAt >= 0 ? 1 : 0,
+        Entries: entries.map((_, i) =>
+          i === failAt ? { ErrorCode: 'InternalFailure' } : { EventId: `id-${i}` },
+        ),
+      };
+    });
+    const events = Array.from({ length: 12 }, (_, i) => eventOfSession(7, i + 1));
+    // Act
+    const result = await newPublisher().publish(events);
+    // Assess: the first accepted copy of each event, in bus order.
+    expect(result.failed).toEqual([]);
+    const accepted = sentEntries()
+      .flat()
+      .map(idOf)
+      .filter((id, i, all) => !(id === 's7-3' && all.indexOf(id) === i));
+    expect(accepted.indexOf('s7-3')).toBeLessThan(accepted.indexOf('s7-11'));
+    expect(accepted.filter((id) => id === 's7-11').length).toBe(1);
+  });
+
+  it('reports a held-back event as not sent when the last attempt is over', async () => {
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries?: PutEventsRequestEntry[] }) => ({
+      FailedEntryCount: 1,
+      Entries: (input.Entries ?? []).map((e) =>
+        idOf(e) === 's7-1' ? { ErrorCode: 'ThrottlingException' } : { EventId: 'ok' },
+      ),
+    }));
+    const events = Array.from({ length: 11 }, (_, i) => eventOfSession(7, i + 1));
+    const result = await newPublisher([], 1).publish(events);
+    expect(
+      result.failed.map((f) => [
+        'streamEventId' in f.event.detail ? f.event.detail.streamEventId : undefined,
+        f.errorCode,
+      ]),
+    ).toEqual([
+      ['s7-1', 'ThrottlingException'],
+      ['s7-11', NOT_SENT_AFTER_EARLIER_FAILURE],
+    ]);
   });
 });
