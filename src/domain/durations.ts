@@ -1,9 +1,23 @@
 import { InvalidInputError } from './errors.js';
 import { ok, type Result, refuse } from './result.js';
 
-/** STS AssumeRole accepts DurationSeconds in [900, 43200]; role chaining caps at 3600 but is not used here. */
+/** STS AssumeRole accepts DurationSeconds in [900, 43200] for a role assumed with long-term credentials. */
 export const STS_MIN_DURATION_SECONDS = 900;
 export const STS_MAX_DURATION_SECONDS = 43_200;
+
+/**
+ * The effective ceiling of every credential we vend. The vend Lambda calls AssumeRole with its own role's
+ * (temporary) credentials: that is role chaining, and STS refuses DurationSeconds above 3600 for it ("exceeds
+ * the 1 hour session limit for roles assumed by role chaining"), whatever the target role's MaxSessionDuration.
+ */
+export const STS_ROLE_CHAINING_MAX_DURATION_SECONDS = 3600;
+
+/**
+ * Seconds a credential must end before its session does. Our `now` is taken before AssumeRole, and STS counts
+ * DurationSeconds from when it issues (one round trip later, on its own clock): without a margin a credential
+ * could outlive its session by that latency and skew (invariant 3).
+ */
+export const CREDENTIAL_SAFETY_MARGIN_SECONDS = 30;
 
 /** How long a session may live: idle window extended by each touch, hard cap from creation. */
 export interface SessionPolicy {
@@ -15,6 +29,17 @@ export const DEFAULT_AUDIT_RETENTION_SECONDS = 7 * 24 * 3600;
 
 const addSeconds = (at: Date, seconds: number): Date => new Date(at.getTime() + seconds * 1000);
 const isoOf = (at: Date): string => at.toISOString();
+
+/**
+ * The instant truncated to its whole second. Session expiries are whole seconds because Step Functions Wait
+ * timestamps are truncated to the second: an expiry at hh:mm:ss.500 would be acted on 0.5 s early. Rounding
+ * down (never up) keeps every expiry at or before its cap.
+ */
+export const floorToSecond = (millis: number): Date => new Date(Math.floor(millis / 1000) * 1000);
+
+/** `now + seconds`, truncated to the second: the extension a touch asks the store for. */
+export const wholeSecondsAfter = (now: Date, seconds: number): string =>
+  isoOf(floorToSecond(now.getTime() + seconds * 1000));
 
 /** A policy must leave room for at least one minimum-length credential. */
 export const validatePolicy = (policy: SessionPolicy): SessionPolicy => {
@@ -42,17 +67,22 @@ export const validatePolicy = (policy: SessionPolicy): SessionPolicy => {
   return policy;
 };
 
-/** The hard cap: no session, however often touched, lives past createdAt + maxLifetime. */
+/** The hard cap: no session, however often touched, lives past createdAt + maxLifetime (whole seconds, down). */
 export const maxExpiryOf = (createdAt: string, policy: SessionPolicy): string =>
-  isoOf(addSeconds(new Date(createdAt), policy.maxLifetimeSeconds));
+  isoOf(floorToSecond(addSeconds(new Date(createdAt), policy.maxLifetimeSeconds).getTime()));
 
-/** A new session lives one idle window, never past its hard cap. */
+/** A new session lives one idle window, never past its hard cap (whole seconds, rounded down). */
 export const initialExpiry = (createdAt: Date, policy: SessionPolicy): string =>
-  isoOf(addSeconds(createdAt, Math.min(policy.idleTimeoutSeconds, policy.maxLifetimeSeconds)));
+  isoOf(
+    floorToSecond(
+      addSeconds(createdAt, Math.min(policy.idleTimeoutSeconds, policy.maxLifetimeSeconds)).getTime(),
+    ),
+  );
 
 /**
  * Expiry after a touch at `now`: min(now + idle, createdAt + maxLifetime), and never earlier than the
- * current expiry (a touch never shortens a session, e.g. after the idle timeout was lowered).
+ * current expiry (a touch never shortens a session, e.g. after the idle timeout was lowered). Whole seconds,
+ * rounded down, like every expiry (see floorToSecond).
  */
 export const touchedExpiry = (
   session: { readonly createdAt: string; readonly expiresAt: string },
@@ -62,7 +92,7 @@ export const touchedExpiry = (
   const cap = new Date(session.createdAt).getTime() + policy.maxLifetimeSeconds * 1000;
   const candidate = Math.min(now.getTime() + policy.idleTimeoutSeconds * 1000, cap);
   const current = new Date(session.expiresAt).getTime();
-  return isoOf(new Date(Math.max(candidate, Math.min(current, cap))));
+  return isoOf(floorToSecond(Math.max(candidate, Math.min(current, cap))));
 };
 
 /**
@@ -88,9 +118,10 @@ export type DurationRefusal =
   | { readonly kind: 'AtMaxLifetime'; readonly remainingSeconds: number };
 
 /**
- * DurationSeconds for AssumeRole (invariant 3): the requested value (default: the profile maximum) clamped
- * to what the session has left and to STS's maximum. A request outside [900, profileMax] is refused; a
- * session with less than 900 s left cannot be served at all: the caller must start a new session.
+ * DurationSeconds for AssumeRole (invariant 3): the requested value (default: the profile maximum, itself
+ * capped at the role-chaining limit of 3600 s) clamped to what the session has left minus the safety margin.
+ * A request outside [900, profileMax] is refused; a session whose time left, less the margin, is under 900 s
+ * cannot be served at all: the caller must start a new session.
  */
 export const credentialDuration = (input: {
   readonly requestedSeconds?: number | undefined;
@@ -99,16 +130,17 @@ export const credentialDuration = (input: {
   readonly now: Date;
 }): Result<number, DurationRefusal> => {
   // Floored: a fractional profile maximum must not make its own default request a non-integer.
-  const profileMax = Math.floor(Math.min(input.profileMaxSeconds, STS_MAX_DURATION_SECONDS));
+  const profileMax = Math.floor(Math.min(input.profileMaxSeconds, STS_ROLE_CHAINING_MAX_DURATION_SECONDS));
   const requested = input.requestedSeconds ?? profileMax;
   if (!Number.isInteger(requested) || requested < STS_MIN_DURATION_SECONDS || requested > profileMax) {
     return refuse({ kind: 'DurationOutOfRange', min: STS_MIN_DURATION_SECONDS, max: profileMax, requested });
   }
   const remainingSeconds = secondsUntil(input.expiresAt, input.now);
-  if (remainingSeconds < STS_MIN_DURATION_SECONDS) {
+  const usable = remainingSeconds - CREDENTIAL_SAFETY_MARGIN_SECONDS;
+  if (usable < STS_MIN_DURATION_SECONDS) {
     return refuse({ kind: 'AtMaxLifetime', remainingSeconds });
   }
-  return ok(Math.min(requested, remainingSeconds));
+  return ok(Math.min(requested, usable));
 };
 
 /** DynamoDB TTL (epoch seconds): the row stays for audit `retentionSeconds` after the session's end. */

@@ -4,8 +4,8 @@
  */
 import {
   type SessionPolicy,
-  STS_MAX_DURATION_SECONDS,
   STS_MIN_DURATION_SECONDS,
+  STS_ROLE_CHAINING_MAX_DURATION_SECONDS,
   validatePolicy,
 } from '../domain/durations.js';
 import { InvalidInputError } from '../domain/errors.js';
@@ -13,7 +13,7 @@ import { InvalidInputError } from '../domain/errors.js';
 export interface Profile {
   readonly name: string;
   readonly roleArn: string;
-  /** Upper bound of one credential's DurationSeconds for this profile. */
+  /** Upper bound of one credential's DurationSeconds for this profile (≤ 3600: we assume roles by chaining). */
   readonly maxDurationSeconds: number;
   readonly policy: SessionPolicy;
 }
@@ -57,9 +57,18 @@ export const parseProfiles = (value: unknown): Profiles => {
       );
     }
     const maxDurationSeconds = wholeSeconds(`profile "${name}".maxDurationSeconds`, raw.maxDurationSeconds);
-    if (maxDurationSeconds < STS_MIN_DURATION_SECONDS || maxDurationSeconds > STS_MAX_DURATION_SECONDS) {
+    if (maxDurationSeconds < STS_MIN_DURATION_SECONDS) {
       throw new InvalidInputError(
-        `profile "${name}".maxDurationSeconds must be within [${STS_MIN_DURATION_SECONDS}, ${STS_MAX_DURATION_SECONDS}], got ${maxDurationSeconds}`,
+        `profile "${name}".maxDurationSeconds must be within [${STS_MIN_DURATION_SECONDS}, ${STS_ROLE_CHAINING_MAX_DURATION_SECONDS}], got ${maxDurationSeconds}`,
+      );
+    }
+    // Refused at init rather than on every create: STS would answer each AssumeRole with an error (502).
+    if (maxDurationSeconds > STS_ROLE_CHAINING_MAX_DURATION_SECONDS) {
+      throw new InvalidInputError(
+        `profile "${name}".maxDurationSeconds is ${maxDurationSeconds}, above ${STS_ROLE_CHAINING_MAX_DURATION_SECONDS}: ` +
+          'the vend Lambda assumes roles with its own role credentials (role chaining) and STS refuses ' +
+          `DurationSeconds over ${STS_ROLE_CHAINING_MAX_DURATION_SECONDS} for a chained role; set at most ` +
+          `${STS_ROLE_CHAINING_MAX_DURATION_SECONDS} in PROFILES`,
       );
     }
     let policy: SessionPolicy;

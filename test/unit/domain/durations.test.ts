@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CREDENTIAL_SAFETY_MARGIN_SECONDS,
   credentialDuration,
   DEFAULT_AUDIT_RETENTION_SECONDS,
   earlierOf,
@@ -7,12 +8,13 @@ import {
   isPast,
   maxExpiryOf,
   type SessionPolicy,
-  STS_MAX_DURATION_SECONDS,
   STS_MIN_DURATION_SECONDS,
+  STS_ROLE_CHAINING_MAX_DURATION_SECONDS,
   secondsUntil,
   touchedExpiry,
   ttlFor,
   validatePolicy,
+  wholeSecondsAfter,
 } from '../../../src/domain/durations.js';
 import { InvalidInputError } from '../../../src/domain/errors.js';
 import type { CallerIdentity } from '../../../src/domain/identity.js';
@@ -101,6 +103,35 @@ describe('initialExpiry and maxExpiryOf', () => {
     // Act / Assess
     expect(maxExpiryOf(T0.toISOString(), { idleTimeoutSeconds: 900, maxLifetimeSeconds })).toBe(expected);
   });
+
+  // Step Functions Wait timestamps are truncated to the second: an expiry must be a whole second, rounded
+  // down so that it never passes the cap.
+  const T0_5 = new Date(T0.getTime() + 500);
+  it.each([
+    ['initialExpiry', () => initialExpiry(T0_5, { idleTimeoutSeconds: 3600, maxLifetimeSeconds: 7200 }), iso(3600)],
+    [
+      'initialExpiry at the cap',
+      () => initialExpiry(T0_5, { idleTimeoutSeconds: 3600, maxLifetimeSeconds: 3600 }),
+      iso(3600),
+    ],
+    [
+      'maxExpiryOf',
+      () => maxExpiryOf(T0_5.toISOString(), { idleTimeoutSeconds: 900, maxLifetimeSeconds: 7200 }),
+      iso(7200),
+    ],
+    [
+      'maxExpiryOf at .999',
+      () =>
+        maxExpiryOf(new Date(T0.getTime() + 999).toISOString(), { idleTimeoutSeconds: 900, maxLifetimeSeconds: 900 }),
+      iso(900),
+    ],
+  ])('%s of a createdAt at .500 is a whole second, rounded down', (_label, compute, expected) => {
+    // Act
+    const value = compute();
+    // Assess
+    expect(value).toBe(expected);
+    expect(new Date(value).getUTCMilliseconds()).toBe(0);
+  });
 });
 
 describe('touchedExpiry', () => {
@@ -121,32 +152,60 @@ describe('touchedExpiry', () => {
     // Assess
     expect(expiresAt).toBe(iso(expected));
   });
+
+  it.each([
+    ['now + idle', { createdAt: T0.toISOString(), expiresAt: iso(3600) }, 600.5, iso(4200)],
+    [
+      'the cap of a createdAt at .750',
+      { createdAt: new Date(T0.getTime() + 750).toISOString(), expiresAt: iso(14_000) },
+      13_000.9,
+      iso(14_400),
+    ],
+  ])('rounds %s down to a whole second', (_label, session, touchAfter, expected) => {
+    // Act
+    const expiresAt = touchedExpiry(session, new Date(T0.getTime() + touchAfter * 1000), policy);
+    // Assess
+    expect(expiresAt).toBe(expected);
+  });
+});
+
+describe('wholeSecondsAfter', () => {
+  it('is now + seconds truncated to the second', () => {
+    expect(wholeSecondsAfter(new Date(T0.getTime() + 999), 1800)).toBe(iso(1800));
+    expect(wholeSecondsAfter(T0, 1800)).toBe(iso(1800));
+  });
 });
 
 describe('credentialDuration', () => {
   const base = { profileMaxSeconds: 3600, expiresAt: iso(7200), now: T0 };
+  const margin = CREDENTIAL_SAFETY_MARGIN_SECONDS;
+  it('keeps a 30 s safety margin and caps at the 3600 s role-chaining limit', () => {
+    expect(margin).toBe(30);
+    expect(STS_ROLE_CHAINING_MAX_DURATION_SECONDS).toBe(3600);
+  });
+
   it.each([
     ['default is the profile maximum', {}, 3600],
     ['the STS minimum', { requestedSeconds: 900 }, 900],
     ['a value in range', { requestedSeconds: 1800 }, 1800],
     ['exactly the profile maximum', { requestedSeconds: 3600 }, 3600],
     ['an explicit undefined is the default', { requestedSeconds: undefined }, 3600],
-    ['clamped to what the session has left', { expiresAt: iso(1000) }, 1000],
-    ['exactly the STS minimum left', { expiresAt: iso(900) }, 900],
+    ['clamped to what the session has left, less the margin', { expiresAt: iso(1000) }, 970],
+    ['exactly the STS minimum plus the margin left', { expiresAt: iso(930) }, 900],
     [
       'rounded down to whole seconds left',
       { expiresAt: new Date(at(1000).getTime() + 999).toISOString() },
-      1000,
+      970,
     ],
     [
-      'a profile maximum above STS is capped at 43200',
-      { profileMaxSeconds: 50_000, expiresAt: iso(86_400) },
-      43_200,
+      'a profile maximum above the role-chaining limit is capped at 3600',
+      { profileMaxSeconds: 43_200, expiresAt: iso(86_400) },
+      3600,
     ],
     [
-      'the STS maximum may be requested',
-      { profileMaxSeconds: 50_000, requestedSeconds: 43_200, expiresAt: iso(86_400) },
-      43_200,
+      'the role-chaining maximum may be requested',
+      { profileMaxSeconds: 43_200, requestedSeconds: 3600, expiresAt: iso(86_400) },
+      3600,
     ],
     ['a fractional profile maximum defaults to its whole part', { profileMaxSeconds: 3600.7 }, 3600],
   ])('serves %s', (_label, overrides, expected) => {
@@ -165,10 +224,16 @@ describe('credentialDuration', () => {
     ['NaN', { requestedSeconds: Number.NaN }, 3600, Number.NaN],
     ['Infinity', { requestedSeconds: Number.POSITIVE_INFINITY }, 3600, Number.POSITIVE_INFINITY],
     [
-      'above STS maximum with a larger profile maximum',
-      { profileMaxSeconds: 50_000, requestedSeconds: 43_201 },
+      'above the role-chaining maximum with a larger profile maximum',
+      { profileMaxSeconds: 43_200, requestedSeconds: 3601, expiresAt: iso(86_400) },
+      3600,
+      3601,
+    ],
+    [
+      'the old STS maximum (STS refuses it for a chained role)',
+      { profileMaxSeconds: 43_200, requestedSeconds: 43_200, expiresAt: iso(86_400) },
+      3600,
       43_200,
-      43_201,
     ],
     ['a profile maximum below the STS minimum', { profileMaxSeconds: 600 }, 600, 600],
     [
@@ -186,7 +251,9 @@ describe('credentialDuration', () => {
 
   it.each([
     ['899 s left', iso(899), 899],
-    ['1 ms short of 900 s left', new Date(at(900).getTime() - 1).toISOString(), 899],
+    ['900 s left: no room for the margin', iso(900), 900],
+    ['929 s left', iso(929), 929],
+    ['1 ms short of 930 s left', new Date(at(930).getTime() - 1).toISOString(), 929],
     ['expiring now', iso(0), 0],
     ['already past', iso(-60), 0],
     ['an unreadable expiresAt (fail closed)', 'not-a-date', 0],
@@ -263,6 +330,7 @@ describe('secondsUntil, isPast, ttlFor, earlierOf', () => {
 });
 
 describe('invariant 3 over generated sessions (seeded)', () => {
+  const margin = CREDENTIAL_SAFETY_MARGIN_SECONDS;
   const caller: CallerIdentity = {
     user: 'alice',
     principalArn: 'arn:aws:iam::123456789012:user/alice',
@@ -285,7 +353,7 @@ describe('invariant 3 over generated sessions (seeded)', () => {
           idleTimeoutSeconds: idle,
           maxLifetimeSeconds: intIn(next, idle, 604_800),
         });
-        const profileMaxSeconds = intIn(next, 900, 50_000);
+        const profileMaxSeconds = intIn(next, 900, STS_ROLE_CHAINING_MAX_DURATION_SECONDS);
         const createdAt = new Date(T0.getTime() + intIn(next, 0, 10 ** 9) * 1000 + intIn(next, 0, 999));
         const cap = createdAt.getTime() + policy.maxLifetimeSeconds * 1000;
         let session: Session = newSession({
@@ -317,17 +385,19 @@ describe('invariant 3 over generated sessions (seeded)', () => {
           const expiresAt = ms(session.expiresAt);
           if (expiresAt > cap) violations.push(`expiresAt past cap: ${session.expiresAt}`);
           if (expiresAt < before) violations.push(`touch shortened expiry at ${now.toISOString()}`);
-          if (session.maxExpiresAt !== new Date(cap).toISOString()) violations.push('maxExpiresAt drifted');
+          if (session.maxExpiresAt !== new Date(Math.floor(cap / 1000) * 1000).toISOString())
+            violations.push('maxExpiresAt drifted');
+          if (expiresAt % 1000 !== 0) violations.push(`expiresAt not a whole second: ${session.expiresAt}`);
           if (!touched.ok && touched.refusal.kind !== 'Expired')
             violations.push(`refused ${touched.refusal.kind}`);
           if (duration.ok) {
             served++;
             const seconds = duration.value;
             if (!Number.isInteger(seconds)) violations.push(`non-integer ${seconds}`);
-            if (seconds * 1000 > expiresAt - now.getTime())
-              violations.push(`credential outlives session: ${seconds}`);
-            if (seconds < STS_MIN_DURATION_SECONDS || seconds > STS_MAX_DURATION_SECONDS)
-              violations.push(`outside STS bounds: ${seconds}`);
+            if ((seconds + margin) * 1000 > expiresAt - now.getTime())
+              violations.push(`credential outlives session (or its margin): ${seconds}`);
+            if (seconds < STS_MIN_DURATION_SECONDS || seconds > STS_ROLE_CHAINING_MAX_DURATION_SECONDS)
+              violations.push(`outside STS role-chaining bounds: ${seconds}`);
             if (seconds > profileMaxSeconds) violations.push(`above profile max: ${seconds}`);
             if (!touched.ok) violations.push('served a credential for an expired session');
           }

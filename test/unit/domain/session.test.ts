@@ -109,7 +109,7 @@ describe('newSession', () => {
     expect(session.ttl).toBe(ttl);
   });
 
-  it('keeps sub-second creation times and stores them as canonical ISO-8601 UTC', () => {
+  it('keeps sub-second creation times; expiries are whole seconds, rounded down (Step Functions Wait truncates)', () => {
     // Act
     const session = newSession({
       sessionId: 'a'.repeat(32),
@@ -122,8 +122,8 @@ describe('newSession', () => {
     });
     // Assess
     expect(session.createdAt).toBe('2026-03-04T03:06:07.089Z');
-    expect(session.expiresAt).toBe('2026-03-04T04:06:07.089Z');
-    expect(session.maxExpiresAt).toBe('2026-03-04T07:06:07.089Z');
+    expect(session.expiresAt).toBe('2026-03-04T04:06:07.000Z');
+    expect(session.maxExpiresAt).toBe('2026-03-04T07:06:07.000Z');
   });
 });
 
@@ -246,7 +246,7 @@ describe('touchSession', () => {
       { idleTimeoutSeconds: 900, maxLifetimeSeconds: 14_400 },
       3600,
     ],
-    ['1 ms before expiry: still served', 3600, 3599.999, policy, 7199.999],
+    ['1 ms before expiry: still served (new expiry rounded down to the second)', 3600, 3599.999, policy, 7199],
   ])('%s', (_label, expiresAfter, touchAfter, touchPolicy, expected) => {
     // Prepare
     const session = activeSession({ expiresAt: iso(expiresAfter) });

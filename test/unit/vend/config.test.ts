@@ -50,6 +50,17 @@ describe('PROFILES', () => {
       JSON.stringify({ dev: { ...good.dev, maxDurationSeconds: 43_201 } }),
       /maxDurationSeconds/,
     ],
+    // Role chaining (the Lambda assumes with its own role's credentials): STS refuses more than one hour.
+    [
+      'a duration of 12 h (STS refuses it for a chained role)',
+      JSON.stringify({ dev: { ...good.dev, maxDurationSeconds: 43_200 } }),
+      /"dev"\.maxDurationSeconds is 43200, above 3600: .*role chaining/,
+    ],
+    [
+      'a duration one second over the role-chaining hour',
+      JSON.stringify({ dev: { ...good.dev, maxDurationSeconds: 3601 } }),
+      /above 3600.*set at most 3600 in PROFILES/,
+    ],
     [
       'an idle window under 900 s',
       JSON.stringify({ dev: { ...good.dev, idleTimeoutSeconds: 600 } }),
@@ -152,6 +163,7 @@ describe('vend handler init', () => {
     ['SESSION_STORE_FAILURE', { SESSION_STORE_FAILURE: 'open' }],
     ['EVENT_BUS_NAME', { EVENT_BUS_NAME: '' }],
     ['AUDIT_RETENTION_DAYS', { AUDIT_RETENTION_DAYS: '0' }],
+    ['PROFILES', { PROFILES: JSON.stringify({ dev: { ...good.dev, maxDurationSeconds: 43_200 } }) }],
   ])('fails the cold start naming %s', async (name, overrides) => {
     const failure = await load(overrides).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(Error);
