@@ -1,11 +1,12 @@
 /**
  * The lifecycle consumer end to end on DynamoDB Local: real session writes → the table's real stream →
  * the local event source mapping (stream poller) → the consumer, with Powertools idempotency on the real
- * IdempotencyTable, the local bus capturing events and the workflow port recording its calls.
+ * StreamIdempotencyTable (the consumer's own), the local bus capturing events and the workflow port recording its calls.
  */
 import { readFileSync } from 'node:fs';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
@@ -40,6 +41,8 @@ const newSession = (user = 'alice'): Session =>
   sessionFixture({
     sessionId: `${Date.now().toString(16)}${(counter++).toString(16)}`.padStart(32, '0'),
     user,
+    // 2090: DynamoDB Local's TTL sweeper deletes rows whose ttl is behind the wall clock, mid-test.
+    ttl: 3786912000,
   });
 
 interface Detail {
@@ -61,7 +64,7 @@ const pipeline = async () => {
     clock: new ManualClock('2026-01-01T00:00:00.000Z'),
     once: oncePerStreamRecord(
       new DynamoDBPersistenceLayer({
-        tableName: tables.names.IdempotencyTable,
+        tableName: tables.names.StreamIdempotencyTable,
         awsSdkV3Client: tables.client,
       }),
       config,
@@ -90,7 +93,12 @@ const pipeline = async () => {
       .map((e) => {
         const d = e.detail as Detail;
         const who = sessions.findIndex((s) => s.sessionId === d.sessionId);
-        const change = e['detail-type'] === 'SessionStateChanged' ? ` ${d.fromStatus}>${d.toStatus}` : '';
+        const change =
+          e['detail-type'] === 'SessionStateChanged'
+            ? ` ${d.fromStatus}>${d.toStatus}`
+            : e['detail-type'] === 'SessionExpired'
+              ? ` ${d.reason}`
+              : '';
         return `${who}:${e['detail-type']}${change}`;
       });
   const callsOf = (session: Session): string[] =>
@@ -101,7 +109,7 @@ const pipeline = async () => {
 const at = (iso: string) => new Date(iso);
 
 describe('lifecycle consumer on DynamoDB Local', () => {
-  it('starts, stops and fans out workflows and audits every status change once; touches stay silent', async () => {
+  it('starts, stops and fans out workflows, audits every status change once and announces the revocation; touches stay silent', async () => {
     // Prepare
     const { store, poller, eventsOf, callsOf, workflows, bus, delivered } = await pipeline();
     const [a, b] = [newSession(), newSession('carol')];
@@ -120,7 +128,14 @@ describe('lifecycle consumer on DynamoDB Local', () => {
       '0:SessionStateChanged null>active',
       '1:SessionStateChanged null>active',
       '0:SessionStateChanged active>revoked',
+      '0:SessionRevoked',
     ]);
+    const revoked = bus.events.find((e) => e['detail-type'] === 'SessionRevoked');
+    expect(revoked?.detail).toMatchObject({
+      sessionId: a.sessionId,
+      revokedBy: 'bob',
+      reason: 'lost laptop',
+    });
     expect(callsOf(a)).toEqual(['startLifecycle', 'stopLifecycle', 'startRevocationFanout']);
     expect(callsOf(b)).toEqual(['startLifecycle']);
     const fanout = workflows.calls.find((c) => c.kind === 'startRevocationFanout');
@@ -128,9 +143,10 @@ describe('lifecycle consumer on DynamoDB Local', () => {
       name: `revoke-${a.sessionId}`,
       input: { sessionId: a.sessionId, revokedBy: 'bob', reason: 'lost laptop', user: 'alice' },
     });
-    // One publish per invocation (a's two changes make two waves when they share a batch), never one per record.
-    expect(bus.calls.reduce((sum, n) => sum + n, 0)).toBe(3);
-    expect(bus.calls.length).toBeLessThanOrEqual(delivered.length * 2);
+    // One publish per wave (a's two changes and its announcement make three when they share a batch),
+    // never one per record.
+    expect(bus.calls.reduce((sum, n) => sum + n, 0)).toBe(4);
+    expect(bus.calls.length).toBeLessThanOrEqual(delivered.length * 3);
   });
 
   it('publishes each audit event once when Lambda delivers the same batch again', async () => {
@@ -148,8 +164,14 @@ describe('lifecycle consumer on DynamoDB Local', () => {
     expect(eventsOf(a)).toEqual([
       '0:SessionStateChanged null>active',
       '0:SessionStateChanged active>revoked',
+      '0:SessionRevoked',
     ]);
     expect(callsOf(a)).toEqual(['startLifecycle', 'stopLifecycle', 'startRevocationFanout']);
+    // The records are remembered in the consumer's own table; vend's (credentials) is never touched.
+    const count = async (table: string) =>
+      (await tables.documentClient.send(new ScanCommand({ TableName: table, Select: 'COUNT' }))).Count ?? 0;
+    expect(await count(tables.names.StreamIdempotencyTable)).toBeGreaterThanOrEqual(2);
+    expect(await count(tables.names.IdempotencyTable)).toBe(0);
   });
 
   it('retries only what PutEvents refused: every event lands once, each session in order', async () => {
@@ -180,6 +202,7 @@ describe('lifecycle consumer on DynamoDB Local', () => {
       '1:SessionStateChanged null>active',
       '0:SessionStateChanged null>active',
       '0:SessionStateChanged active>revoked',
+      '0:SessionRevoked',
     ]);
   });
 
@@ -203,10 +226,60 @@ describe('lifecycle consumer on DynamoDB Local', () => {
       '1:SessionStateChanged null>active',
       '0:SessionStateChanged null>active',
       '0:SessionStateChanged active>revoked',
+      '0:SessionRevoked',
     ]);
   });
 
-  it('audits a TTL purge of a still-active session as SessionExpired (ttl) and SessionPurged (fixture)', async () => {
+  it('announces an expiry from the stream: one SessionExpired per session with the reason the row carries', async () => {
+    // Prepare: the workflow expires a on time; b is found late by a refresh (lazy); c is revoked first, so
+    // a later expiry attempt loses the conditional write.
+    const { store, poller, consume, delivered, eventsOf, callsOf } = await pipeline();
+    const [a, b, c] = [newSession(), newSession('carol'), newSession('dave')];
+    const late = at('2026-01-01T00:31:00.000Z');
+    await Promise.all([store.create(a), store.create(b), store.create(c)]);
+    await store.expire(a.sessionId, { reason: 'workflow', now: late });
+    await store.expire(b.sessionId, { reason: 'lazy', now: late });
+    await store.revoke(c.sessionId, { by: 'bob', reason: 'r', now: at('2026-01-01T00:06:00.000Z') });
+    const lost = await store.expire(c.sessionId, { reason: 'workflow', now: late });
+    // Act
+    await poller.drain();
+    const redelivered = await consume({ Records: delivered.flat() }, fakeLambdaContext());
+    // Assess
+    expect(lost.ok).toBe(false);
+    expect(redelivered.batchItemFailures).toEqual([]);
+    const terminal = eventsOf(a, b, c).filter((e) => !e.includes('SessionStateChanged'));
+    expect(terminal.sort()).toEqual([
+      '0:SessionExpired workflow',
+      '1:SessionExpired lazy',
+      '2:SessionRevoked',
+    ]);
+    expect(eventsOf(a)).toEqual([
+      '0:SessionStateChanged null>active',
+      '0:SessionStateChanged active>expired',
+      '0:SessionExpired workflow',
+    ]);
+    expect(callsOf(a)).toEqual(['startLifecycle']);
+  });
+
+  it('audits a row deleted by a caller as SessionPurged, with no terminal event', async () => {
+    // Prepare
+    const { store, poller, eventsOf, bus } = await pipeline();
+    const a = newSession();
+    await store.create(a);
+    // Act: a DeleteItem by hand (no TTL service identity on the record).
+    await tables.documentClient.send(
+      new DeleteCommand({ TableName: tables.names.SessionsTable, Key: { sessionId: a.sessionId } }),
+    );
+    await poller.drain();
+    // Assess
+    expect(eventsOf(a)).toEqual(['0:SessionStateChanged null>active', '0:SessionPurged']);
+    const purged = bus.events.find(
+      (e) => e['detail-type'] === 'SessionPurged' && (e.detail as Detail).sessionId === a.sessionId,
+    );
+    expect(purged?.detail).toMatchObject({ finalStatus: 'active' });
+  });
+
+  it('audits a TTL purge of a still-active session as SessionPurged, then SessionExpired (ttl) (fixture)', async () => {
     // Prepare
     const { consume, bus } = await pipeline();
     const fixture = JSON.parse(readFileSync('events/streams/ttl-remove.json', 'utf8')) as DynamoDBStreamEvent;
@@ -217,8 +290,8 @@ describe('lifecycle consumer on DynamoDB Local', () => {
     const sessionId = fixture.Records[0]?.dynamodb?.Keys?.sessionId?.S;
     const mine = bus.events.filter((e) => (e.detail as Detail).sessionId === sessionId);
     expect(mine.map((e) => [e['detail-type'], (e.detail as Detail).reason])).toEqual([
-      ['SessionExpired', 'ttl'],
       ['SessionPurged', undefined],
+      ['SessionExpired', 'ttl'],
     ]);
   });
 });
