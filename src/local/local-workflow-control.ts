@@ -5,7 +5,9 @@
  * Step Functions console.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DomainEvent, EventPublisher, WorkflowControl } from '../ports.js';
+import type { AccessEnforcer, DomainEvent, EventPublisher, WorkflowControl } from '../ports.js';
+import { createRevocationEnforcer } from '../usecases/enforce-revocation.js';
+import { InMemoryAccessEnforcer } from './in-memory-access-enforcer.js';
 import {
   type LocalServices,
   type PutEventsEntry,
@@ -36,6 +38,8 @@ export interface LocalWorkflowControlOptions {
   readonly bus: EventPublisher;
   readonly notificationTopicArn?: string;
   readonly snsPublish?: LocalServices['snsPublish'];
+  /** What the revocation enforcer function denies with; default an InMemoryAccessEnforcer. */
+  readonly accessEnforcer?: AccessEnforcer;
   /**
    * Compresses Wait states: a wait of w ms lasts w / timeScale ms (1 = real time). The lifecycle's first
    * wait is computed from the execution's expiresAt at start; re-scheduled waits reuse it.
@@ -59,13 +63,19 @@ const toDomainEvent = (entry: PutEventsEntry): DomainEvent => {
   return { detailType: entry.DetailType, detail } as DomainEvent;
 };
 
+/** The local stand-in for RevocationEnforcerFunction's ARN (the fan-out's ${RevocationEnforcerFunctionArn}). */
+export const LOCAL_REVOCATION_ENFORCER_ARN =
+  'arn:aws:lambda:us-east-1:000000000000:function:sentinel-sessions-revocation-enforcer-local';
+
 export class LocalWorkflowControl implements WorkflowControl {
   readonly executions = new Map<string, LocalExecutionRecord>();
+  readonly accessEnforcer: AccessEnforcer;
   readonly #options: LocalWorkflowControlOptions;
   readonly #aborts = new Map<string, () => void>();
 
   constructor(options: LocalWorkflowControlOptions) {
     this.#options = options;
+    this.accessEnforcer = options.accessEnforcer ?? new InMemoryAccessEnforcer();
   }
 
   async startLifecycle(input: {
@@ -132,6 +142,10 @@ export class LocalWorkflowControl implements WorkflowControl {
           }),
         };
       },
+      // The same use case as src/handlers/revocation-enforcer.ts, on the local enforcer.
+      lambdas: {
+        [LOCAL_REVOCATION_ENFORCER_ARN]: createRevocationEnforcer({ enforcer: this.accessEnforcer }),
+      },
       snsPublish:
         this.#options.snsPublish ??
         (async ({ Subject }) => {
@@ -154,6 +168,7 @@ export class LocalWorkflowControl implements WorkflowControl {
       EventBusName: this.#options.eventBusName,
       NotificationTopicArn:
         this.#options.notificationTopicArn ?? 'arn:aws:sns:us-east-1:000000000000:sentinel-sessions-local',
+      RevocationEnforcerFunctionArn: LOCAL_REVOCATION_ENFORCER_ARN,
     });
     const execution = runLocalStateMachine({
       definition,

@@ -28,7 +28,7 @@ if (!('withResolvers' in Promise)) {
   });
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type TaskHandler = (input: Json) => Promise<Json>;
 
 export interface PutEventsEntry {
@@ -54,7 +54,12 @@ export interface LocalServices {
     Message: string;
     Subject?: string;
   }) => Promise<{ MessageId: string }>;
+  /** Local Lambda functions by the FunctionName a definition invokes (ARN or name, as substituted). */
+  readonly lambdas?: Readonly<Record<string, LocalLambda>>;
 }
+
+/** A local function: the JSON payload in, its JSON result out; a throw is a function error. */
+export type LocalLambda = (payload: Json) => Promise<unknown>;
 
 export class UnboundTaskError extends Error {
   override readonly name = 'UnboundTaskError';
@@ -170,6 +175,35 @@ const bindTask = (state: string, resource: string, services: LocalServices): Tas
         }),
       );
     }
+    case 'arn:aws:states:::lambda:invoke':
+      // Looked up per call: the function is named by the (substituted) Parameters, not by the resource.
+      return async (input) => {
+        const params = asRecord(input);
+        const name = String(params.FunctionName);
+        const fn = services.lambdas?.[name];
+        if (!fn) {
+          throw new ServiceTaskError(
+            'Lambda',
+            Object.assign(new Error(`Function not found: ${name}`), { name: 'ResourceNotFoundException' }),
+          );
+        }
+        const payload = JSON.parse(JSON.stringify(params.Payload ?? {})) as Json;
+        let result: unknown;
+        try {
+          result = await fn(payload);
+        } catch (error) {
+          // Step Functions reports a function error under the function's errorType, the Cause being the
+          // Lambda error object as JSON.
+          const errorType = error instanceof Error ? error.name : 'Error';
+          const errorMessage = error instanceof Error ? error.message : String(error);
+          throw Object.assign(new Error(JSON.stringify({ errorType, errorMessage })), { name: errorType });
+        }
+        return {
+          ExecutedVersion: '$LATEST',
+          Payload: JSON.parse(JSON.stringify(result ?? null)) as Json,
+          StatusCode: 200,
+        };
+      };
     default:
       throw new UnboundTaskError(`Task ${state} uses ${resource}, which has no local binding`);
   }
