@@ -86,7 +86,10 @@ const consumerUnderTest = () => {
   return { consume, putEventsCalls };
 };
 
-/** 100 records of distinct sessions: 80 new sessions and 20 revocations (the common shapes of a batch). */
+/**
+ * 100 records of distinct sessions: 80 new sessions and 20 revocations (the common shapes of a batch):
+ * 120 events, as a revocation is audited and then announced (SessionRevoked, in a second wave).
+ */
 let generation = 0;
 const batchOfRecords = (): DynamoDBRecord[] => {
   generation++;
