@@ -68,7 +68,11 @@ export interface CredentialRequest {
 }
 
 export interface CredentialIssuer {
-  issue(request: CredentialRequest): Promise<IssuedCredentials>;
+  /** `abortSignal`: the caller no longer wants the credentials (e.g. the session could not be recorded). */
+  issue(
+    request: CredentialRequest,
+    options?: { readonly abortSignal?: AbortSignal },
+  ): Promise<IssuedCredentials>;
 }
 
 /** One event for the bus; `detail` follows the contracts in src/domain/events.ts and events/schemas. */

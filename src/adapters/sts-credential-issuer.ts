@@ -52,10 +52,17 @@ export class StsCredentialIssuer implements CredentialIssuer {
     this.#client = options.client;
   }
 
-  async issue(request: CredentialRequest): Promise<IssuedCredentials> {
+  /** An aborted signal skips the call if it has not been sent yet, or abandons it in flight. */
+  async issue(
+    request: CredentialRequest,
+    options: { readonly abortSignal?: AbortSignal } = {},
+  ): Promise<IssuedCredentials> {
     let output: AssumeRoleCommandOutput;
     try {
-      output = await this.#client.send(new AssumeRoleCommand(assumeRoleInput(request)));
+      output = await this.#client.send(
+        new AssumeRoleCommand(assumeRoleInput(request)),
+        options.abortSignal ? { abortSignal: options.abortSignal } : {},
+      );
     } catch (error) {
       throw translate(error);
     }

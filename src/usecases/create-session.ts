@@ -3,12 +3,14 @@
  *
  * The conditional put and AssumeRole run concurrently (they do not depend on each other) so the request costs
  * about two AWS round trips instead of three. SessionCreated is published only once the put succeeded, and
- * credentials are returned only when both succeeded.
+ * credentials are returned only when both succeeded (and they end no later than the session). A row whose
+ * credentials were not issued is force-expired before the 502/503, so no active session exists that nobody
+ * holds credentials for.
  */
 import {
   credentialDuration,
-  STS_MAX_DURATION_SECONDS,
   STS_MIN_DURATION_SECONDS,
+  STS_ROLE_CHAINING_MAX_DURATION_SECONDS,
 } from '../domain/durations.js';
 import { DomainError } from '../domain/errors.js';
 import { sessionCreated } from '../domain/events.js';
@@ -30,6 +32,7 @@ import {
   describeError,
   issuerRefusal,
   type LastKnownSessions,
+  outlivesSession,
   type StoreFailureMode,
   type Vended,
   type VendRefusal,
@@ -59,7 +62,7 @@ export interface CreateSessionInput {
 
 /**
  * The checks a create must pass before anything is written or issued (invariant 6): a profile on the
- * allowlist and a requested duration within [900, profile maximum]. Pure, so the API also runs it before
+ * allowlist and a requested duration within [900, profile maximum ≤ 3600]. Pure, so the API also runs it before
  * touching the idempotency table.
  */
 export const validateCreate = (
@@ -68,7 +71,7 @@ export const validateCreate = (
 ): Result<{ readonly profile: Profile; readonly durationSeconds: number }, VendRefusal> => {
   const profile = profiles.get(input.profile);
   if (!profile) return refuse({ kind: 'UnknownProfile', profile: input.profile });
-  const max = Math.min(profile.maxDurationSeconds, STS_MAX_DURATION_SECONDS);
+  const max = Math.min(profile.maxDurationSeconds, STS_ROLE_CHAINING_MAX_DURATION_SECONDS);
   const requested = input.durationSeconds ?? max;
   if (!Number.isInteger(requested) || requested < STS_MIN_DURATION_SECONDS || requested > max) {
     return refuse({ kind: 'DurationOutOfRange', min: STS_MIN_DURATION_SECONDS, max, requested });
@@ -118,20 +121,39 @@ export const createSession =
         : refuse({ kind: 'SessionAtMaxLifetime', remainingSeconds: duration.refusal.remainingSeconds });
     }
 
+    // If the put fails while AssumeRole is still pending and the answer would be a refusal anyway, the
+    // AssumeRole is abandoned (skipped when not yet sent): no credential for a session that is not recorded.
+    const abandon = new AbortController();
     const [stored, issued] = await Promise.all([
-      settle(deps.store.create(session)),
+      settle(deps.store.create(session)).then((outcome) => {
+        if (!outcome.ok && (deps.storeFailure === 'deny' || outcome.error instanceof DomainError)) {
+          abandon.abort();
+        }
+        return outcome;
+      }),
       settle(
-        deps.issuer.issue({
-          roleArn: session.roleArn,
-          roleSessionName: buildRoleSessionName({ user: session.user, sessionId }),
-          sourceIdentity: session.sourceIdentity,
-          sessionId,
-          durationSeconds: duration.value,
-        }),
+        deps.issuer.issue(
+          {
+            roleArn: session.roleArn,
+            roleSessionName: buildRoleSessionName({ user: session.user, sessionId }),
+            sourceIdentity: session.sourceIdentity,
+            sessionId,
+            durationSeconds: duration.value,
+          },
+          { abortSignal: abandon.signal },
+        ),
       ),
     ]);
 
     if (!stored.ok) {
+      if (issued.ok && (deps.storeFailure === 'deny' || stored.error instanceof DomainError)) {
+        // Minted before the put's failure was known: never returned, they lapse on their own (≤ 1 h). Logged
+        // with the session id (the tag they carry) so a deny-list can cut them off if ever needed.
+        deps.telemetry.count('CredentialsDiscarded');
+        deps.telemetry.warn('credentials issued for a session that was not recorded; discarded, not returned', {
+          credentialExpiration: issued.value.Expiration,
+        });
+      }
       // A domain error (SessionAlreadyExists) is a bug or an id collision, never "store unreachable".
       if (stored.error instanceof DomainError) throw stored.error;
       if (deps.storeFailure === 'deny') {
@@ -150,15 +172,21 @@ export const createSession =
     }
     if (!issued.ok) {
       deps.telemetry.count('IssuerFailure');
-      deps.telemetry.error(
-        stored.ok
-          ? 'credential issuer failed; the session row stays active without credentials until it expires on schedule'
-          : 'credential issuer failed',
-        describeError(issued.error),
-      );
+      deps.telemetry.error('credential issuer failed', describeError(issued.error));
+      if (stored.ok) await endUnissued(deps, session);
       return refuse(issuerRefusal(issued.error));
     }
     const credentials: IssuedCredentials = issued.value;
+    if (outlivesSession(credentials, session.expiresAt)) {
+      deps.telemetry.count('CredentialOutlivesSession');
+      deps.telemetry.error('issuer returned credentials that outlive the session; not handed out', {
+        credentialExpiration: credentials.Expiration,
+        expiresAt: session.expiresAt,
+        durationSeconds: duration.value,
+      });
+      if (stored.ok) await endUnissued(deps, session);
+      return refuse({ kind: 'IssuerFailed' });
+    }
 
     if (stored.ok) {
       deps.lastKnown?.remember(session);
@@ -173,3 +201,34 @@ export const createSession =
     });
     return ok({ sessionId, expiresAt: session.expiresAt, credentials });
   };
+
+/**
+ * The row was written but the caller gets no credentials: end it now (forced, conditional on active) rather
+ * than leave an active session nobody holds until its workflow expires it. No SessionCreated was announced;
+ * the stream consumer announces this expiry like any other. A failure here is logged and counted, and the
+ * caller's answer (502/503) stands.
+ */
+const endUnissued = async (
+  deps: Pick<CreateSessionDeps, 'store' | 'clock' | 'telemetry'>,
+  session: Session,
+): Promise<void> => {
+  try {
+    const ended = await deps.store.expire(session.sessionId, {
+      reason: 'forced',
+      now: deps.clock.now(),
+      force: true,
+    });
+    if (ended.ok) {
+      deps.telemetry.count('SessionForceExpired');
+      deps.telemetry.info('session ended: no credentials were issued for it', { expiredReason: 'forced' });
+      return;
+    }
+    deps.telemetry.warn('session without credentials already ended', { refusal: ended.refusal.kind });
+  } catch (error) {
+    deps.telemetry.count('SessionForceExpireFailed');
+    deps.telemetry.error(
+      'session without credentials could not be ended; it stays active until its workflow expires it',
+      describeError(error),
+    );
+  }
+};

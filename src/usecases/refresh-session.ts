@@ -1,13 +1,20 @@
 /**
  * POST /v1/sessions/{sessionId}/credentials: new credentials under an existing session.
  *
- * ONE conditional touch is both the revocation check and the extension (invariant 5: a revoked, expired or
- * unknown session is denied). After it, AssumeRole and the SessionTouched event run concurrently: the event
- * states a fact already true in the table, and the request costs about two AWS round trips.
+ * First the session's grant is checked: its profile must still be on the allowlist and still map to the role
+ * the session was created with (the credentials are always for the session's stored roleArn). That check
+ * comes BEFORE the touch, so a session whose profile changed is neither counted nor extended. profile and
+ * roleArn never change on a row and the allowlist is fixed per container, so a session this container already
+ * saw needs no read; any other is read once (strongly consistent) first.
+ *
+ * Then ONE conditional touch is both the revocation check and the extension (invariant 5: a revoked, expired
+ * or unknown session is denied). After it, AssumeRole and the SessionTouched event run concurrently: the
+ * event states a fact already true in the table. A request costs two AWS round trips for a session seen
+ * here, three otherwise.
  */
-import { credentialDuration, isPast } from '../domain/durations.js';
+import { credentialDuration, isPast, wholeSecondsAfter } from '../domain/durations.js';
 import { DomainError } from '../domain/errors.js';
-import { sessionExpired, sessionTouched } from '../domain/events.js';
+import { sessionTouched } from '../domain/events.js';
 import type { CallerIdentity } from '../domain/identity.js';
 import { ok, type Result, refuse } from '../domain/result.js';
 import type { Session, TransitionRefusal } from '../domain/session.js';
@@ -19,6 +26,7 @@ import {
   describeError,
   issuerRefusal,
   type LastKnownSessions,
+  outlivesSession,
   type StoreFailureMode,
   type Vended,
   type VendRefusal,
@@ -43,6 +51,22 @@ export interface RefreshSessionInput {
 
 type Outcome = Result<Vended, VendRefusal>;
 
+/**
+ * The profile a session may still be served under: on the allowlist and mapped to the role the session was
+ * created with. A changed mapping is refused, never followed: the caller must start a new session.
+ */
+export const grantOf = (
+  profiles: Profiles,
+  session: Pick<Session, 'profile' | 'roleArn'>,
+): Result<Profile, Extract<VendRefusal, { readonly kind: 'ProfileChanged' }>> => {
+  const profile = profiles.get(session.profile);
+  if (!profile) return refuse({ kind: 'ProfileChanged', profile: session.profile, reason: 'removed' });
+  if (profile.roleArn !== session.roleArn) {
+    return refuse({ kind: 'ProfileChanged', profile: session.profile, reason: 'roleChanged' });
+  }
+  return ok(profile);
+};
+
 export const refreshSession = (deps: RefreshSessionDeps) => {
   const extendBySeconds = refreshIdleSeconds(deps.profiles);
 
@@ -59,26 +83,41 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
       : refuse(duration.refusal);
   };
 
+  /** AssumeRole on the session's own role; what comes back must not outlive the session (else 502). */
   const issue = async (
     session: Session,
-    profile: Profile,
     durationSeconds: number,
   ): Promise<Result<IssuedCredentials, VendRefusal>> => {
+    let credentials: IssuedCredentials;
     try {
-      return ok(
-        await deps.issuer.issue({
-          roleArn: profile.roleArn,
-          roleSessionName: buildRoleSessionName({ user: session.user, sessionId: session.sessionId }),
-          sourceIdentity: session.sourceIdentity,
-          sessionId: session.sessionId,
-          durationSeconds,
-        }),
-      );
+      credentials = await deps.issuer.issue({
+        roleArn: session.roleArn,
+        roleSessionName: buildRoleSessionName({ user: session.user, sessionId: session.sessionId }),
+        sourceIdentity: session.sourceIdentity,
+        sessionId: session.sessionId,
+        durationSeconds,
+      });
     } catch (error) {
       deps.telemetry.count('IssuerFailure');
       deps.telemetry.error('credential issuer failed', describeError(error));
       return refuse(issuerRefusal(error));
     }
+    if (outlivesSession(credentials, session.expiresAt)) {
+      deps.telemetry.count('CredentialOutlivesSession');
+      deps.telemetry.error('issuer returned credentials that outlive the session; not handed out', {
+        credentialExpiration: credentials.Expiration,
+        expiresAt: session.expiresAt,
+        durationSeconds,
+      });
+      return refuse({ kind: 'IssuerFailed' });
+    }
+    return ok(credentials);
+  };
+
+  const terminalRefusal = (session: Session): VendRefusal | undefined => {
+    if (session.status === 'revoked') return { kind: 'SessionRevoked' };
+    if (session.status === 'expired') return { kind: 'SessionExpired', expiresAt: session.expiresAt };
+    return undefined;
   };
 
   /** The touch was refused: say why, without telling a non-owner anything about someone else's session. */
@@ -88,15 +127,17 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
       return refuse({ kind: 'NotOwner' });
     deps.lastKnown?.forget(refusal.session.sessionId);
     if (refusal.kind === 'AlreadyTerminal') {
-      return refusal.status === 'revoked'
-        ? refuse({ kind: 'SessionRevoked' })
-        : refuse({ kind: 'SessionExpired', expiresAt: refusal.session.expiresAt });
+      return refuse(terminalRefusal(refusal.session) ?? { kind: 'SessionRevoked' });
     }
     if (refusal.kind === 'Expired') return expireLazily(refusal.session, now);
     throw new Error(`touch refused with unexpected ${refusal.kind}`);
   };
 
-  /** Found active but past expiry: end it here (conditional; whoever wins emits the one SessionExpired). */
+  /**
+   * Found active but past expiry: end it here (conditional). No event from here: the lifecycle consumer
+   * announces SessionExpired for every active → expired stream record, exactly once, whoever wrote it
+   * (invariant 2); announcing it here too would be a second terminal event.
+   */
   const expireLazily = async (session: Session, now: Date): Promise<Outcome> => {
     try {
       const expired = await deps.store.expire(session.sessionId, { reason: 'lazy', now });
@@ -105,7 +146,6 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
         deps.telemetry.info('session found past expiry; expired lazily', {
           expiresAt: expired.value.expiresAt,
         });
-        await publishSafely(deps, [sessionExpired(expired.value, 'lazy', now)]);
         return refuse({ kind: 'SessionExpired', expiresAt: expired.value.expiresAt });
       }
       if (expired.refusal.kind === 'AlreadyTerminal' && expired.refusal.status === 'revoked') {
@@ -119,11 +159,28 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
     return refuse({ kind: 'SessionExpired', expiresAt: session.expiresAt });
   };
 
+  /** The store could not be reached (read or touch): SESSION_STORE_FAILURE decides. */
+  const storeFailed = (input: RefreshSessionInput, now: Date, error: unknown): Promise<Outcome> | Outcome => {
+    if (error instanceof DomainError) throw error;
+    if (deps.storeFailure === 'allow') return fromLastKnown(input, now, error);
+    deps.telemetry.count('StoreFailureDenied');
+    deps.telemetry.error(
+      'session store unreachable on refresh; denied (SESSION_STORE_FAILURE=deny)',
+      describeError(error),
+    );
+    return refuse({ kind: 'StoreUnavailable' });
+  };
+
   /** SESSION_STORE_FAILURE=allow on refresh: see StoreFailureMode. Never extends, never beyond what was seen. */
   const fromLastKnown = async (input: RefreshSessionInput, now: Date, error: unknown): Promise<Outcome> => {
     const seen = deps.lastKnown?.get(input.sessionId);
-    const profile = seen ? deps.profiles.get(seen.profile) : undefined;
-    if (!seen || !profile || seen.principalArn !== input.caller.principalArn || isPast(seen.expiresAt, now)) {
+    const grant = seen ? grantOf(deps.profiles, seen) : undefined;
+    if (
+      !seen ||
+      !grant?.ok ||
+      seen.principalArn !== input.caller.principalArn ||
+      isPast(seen.expiresAt, now)
+    ) {
       deps.telemetry.count('StoreFailureDenied');
       deps.telemetry.error(
         'session store unreachable on refresh and the session is not known here; denied',
@@ -136,46 +193,76 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
       'session store unreachable on refresh; vending from the last known state, revocation unchecked (SESSION_STORE_FAILURE=allow)',
       { ...describeError(error), lastKnownExpiresAt: seen.expiresAt },
     );
-    const duration = durationFor(seen, profile, now);
+    const duration = durationFor(seen, grant.value, now);
     if (!duration.ok) return duration;
-    const issued = await issue(seen, profile, duration.value);
+    const issued = await issue(seen, duration.value);
     return issued.ok
       ? ok({ sessionId: seen.sessionId, expiresAt: seen.expiresAt, credentials: issued.value })
       : issued;
   };
 
+  /**
+   * The checks before the touch: the session exists, is the caller's, and its grant still holds. Answers from
+   * what this container last saw when it can (the fields checked never change on a row), else reads once.
+   */
+  const precheck = async (
+    input: RefreshSessionInput,
+    now: Date,
+  ): Promise<{ readonly done: Outcome } | { readonly profile: Profile }> => {
+    let session = deps.lastKnown?.get(input.sessionId);
+    if (session === undefined) {
+      try {
+        session = await deps.store.get(input.sessionId);
+      } catch (error) {
+        return { done: await storeFailed(input, now, error) };
+      }
+      if (session === undefined) return { done: refuse({ kind: 'SessionNotFound' }) };
+    }
+    if (session.principalArn !== input.caller.principalArn) return { done: refuse({ kind: 'NotOwner' }) };
+    // Terminal is final: a read that shows it needs no touch to be sure.
+    const terminal = terminalRefusal(session);
+    if (terminal) return { done: refuse(terminal) };
+    const grant = grantOf(deps.profiles, session);
+    if (!grant.ok) {
+      deps.telemetry.count('ProfileChanged');
+      deps.telemetry.warn('session refused: its profile was removed or now maps to another role', {
+        profile: session.profile,
+        reason: grant.refusal.reason,
+      });
+      return { done: grant };
+    }
+    return { profile: grant.value };
+  };
+
   return async (input: RefreshSessionInput): Promise<Outcome> => {
     deps.telemetry.session(input.sessionId);
     const now = deps.clock.now();
-    const extendTo = new Date(now.getTime() + extendBySeconds * 1000).toISOString();
+    const checked = await precheck(input, now);
+    if ('done' in checked) return checked.done;
+    const { profile } = checked;
+
+    // Whole seconds, like every expiry (Step Functions Wait truncates to the second).
+    const extendTo = wholeSecondsAfter(now, extendBySeconds);
     let touched: Awaited<ReturnType<SessionStore['touch']>>;
     try {
-      touched = await deps.store.touch(input.sessionId, { principalArn: input.caller.principalArn, now, extendTo });
+      touched = await deps.store.touch(input.sessionId, {
+        principalArn: input.caller.principalArn,
+        now,
+        extendTo,
+      });
     } catch (error) {
-      if (error instanceof DomainError) throw error;
-      if (deps.storeFailure === 'allow') return fromLastKnown(input, now, error);
-      deps.telemetry.count('StoreFailureDenied');
-      deps.telemetry.error(
-        'session store unreachable on refresh; denied (SESSION_STORE_FAILURE=deny)',
-        describeError(error),
-      );
-      return refuse({ kind: 'StoreUnavailable' });
+      return storeFailed(input, now, error);
     }
     if (!touched.ok) return refused(touched.refusal, input.caller, now);
 
     const session = touched.value;
     deps.lastKnown?.remember(session);
-    const profile = deps.profiles.get(session.profile);
-    if (!profile) {
-      // The profile was removed from the allowlist after the session began: its role is no longer ours to hand out.
-      return refuse({ kind: 'UnknownProfile', profile: session.profile });
-    }
-    // Under 900 s left even after the touch: the caller must start a new session. The touch stays counted in
-    // the table (it was a use), but no credentials are vended and so no SessionTouched is announced.
+    // Under 900 s (+ margin) left even after the touch: the caller must start a new session. The touch stays
+    // counted in the table (it was a use), but no credentials are vended and so no SessionTouched is announced.
     const duration = durationFor(session, profile, now);
     if (!duration.ok) return duration;
     const [issued] = await Promise.all([
-      issue(session, profile, duration.value),
+      issue(session, duration.value),
       publishSafely(deps, [sessionTouched(session, now)]),
     ]);
     if (!issued.ok) return issued;

@@ -24,6 +24,11 @@ export interface Vended {
 
 export type VendRefusal =
   | { readonly kind: 'UnknownProfile'; readonly profile: string }
+  /**
+   * Refresh of a session whose profile left the allowlist, or whose profile now maps to another role than
+   * the one the session was created with: the stored role is no longer ours to hand out (403 ProfileChanged).
+   */
+  | { readonly kind: 'ProfileChanged'; readonly profile: string; readonly reason: 'removed' | 'roleChanged' }
   | {
       readonly kind: 'DurationOutOfRange';
       readonly min: number;
@@ -47,7 +52,16 @@ export type VendMetric =
   | 'StoreFailureAllowed'
   | 'StoreFailureDenied'
   | 'EventPublishFailed'
-  | 'IssuerFailure';
+  | 'IssuerFailure'
+  /** The issuer answered with an Expiration after the session's end (an issuer bug; refused, 502). */
+  | 'CredentialOutlivesSession'
+  /** A created row force-expired because no credentials were issued for it. */
+  | 'SessionForceExpired'
+  /** A force-expiry that could not be written: the row stays active until the workflow expires it. */
+  | 'SessionForceExpireFailed'
+  /** Credentials STS minted for a session the store did not record (deny mode): discarded, not returned. */
+  | 'CredentialsDiscarded'
+  | 'ProfileChanged';
 
 /** Logs and metrics as the use cases see them; the handler backs this with Powertools. */
 export interface VendTelemetry {
@@ -73,6 +87,17 @@ export const issuerRefusal = (error: unknown): VendRefusal =>
     : error instanceof IssuerThrottledError
       ? { kind: 'IssuerThrottled' }
       : { kind: 'IssuerFailed' };
+
+/**
+ * Invariant 3, checked on what the issuer actually returned: credentials must end no later than their
+ * session. DurationSeconds already leaves a safety margin, so a later Expiration (or an unreadable one) is
+ * an issuer bug, and the use cases fail closed on it.
+ */
+export const outlivesSession = (credentials: IssuedCredentials, expiresAt: string): boolean => {
+  const expiration = new Date(credentials.Expiration).getTime();
+  const end = new Date(expiresAt).getTime();
+  return !(Number.isFinite(expiration) && Number.isFinite(end) && expiration <= end);
+};
 
 /** Name, code and message for a log line: SDK messages carry ARNs and reasons, never a credential. */
 export const describeError = (error: unknown): Record<string, string> => {

@@ -85,6 +85,30 @@ describe('StsCredentialIssuer', () => {
     expect((failure as Error).message).toContain(name);
   });
 
+  it('hands the abort signal of the caller to the SDK, so an abandoned AssumeRole is skipped or cut off', async () => {
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'ASIAEXAMPLEISSUED001',
+        SecretAccessKey: 'example-secret',
+        SessionToken: 'example-token',
+        Expiration: new Date('2026-01-15T10:00:00Z'),
+      },
+    });
+    const issuer = new StsCredentialIssuer({ client: new STSClient({ region: 'eu-west-1' }) });
+    const abandon = new AbortController();
+
+    await issuer.issue(REQUEST, { abortSignal: abandon.signal });
+
+    // send(command, options): the mock types args as the command alone.
+    const sendOptions = sts.commandCalls(AssumeRoleCommand).map((call) => {
+      const args: readonly unknown[] = call.args;
+      return args[1];
+    });
+    expect(sendOptions).toEqual([
+      { abortSignal: abandon.signal },
+    ]);
+  });
+
   it('refuses an answer without complete credentials', async () => {
     sts.on(AssumeRoleCommand).resolves({ Credentials: undefined });
     const issuer = new StsCredentialIssuer({ client: new STSClient({ region: 'eu-west-1' }) });

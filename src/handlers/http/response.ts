@@ -1,4 +1,5 @@
 /** JSON responses of the vend API. Credentials responses must never be cached by anything in between. */
+import { CREDENTIAL_SAFETY_MARGIN_SECONDS } from '../../domain/durations.js';
 import type { Vended, VendRefusal } from '../../usecases/vend-types.js';
 import type { HttpResult } from './event.js';
 
@@ -29,11 +30,22 @@ export const vendedResponse = (statusCode: number, vended: Vended): HttpResult =
     },
   });
 
-/** The error matrix of issue 4. */
+/**
+ * The error matrix of issue 4, plus 403 ProfileChanged: a refresh of a session whose profile was removed from
+ * the allowlist or now maps to another role (the session's role is no longer handed out; nothing is written).
+ */
 export const refusalResponse = (refusal: VendRefusal): HttpResult => {
   switch (refusal.kind) {
     case 'UnknownProfile':
       return errorResponse(403, 'ProfileNotAllowed', `profile "${refusal.profile}" is not on the allowlist`);
+    case 'ProfileChanged':
+      return errorResponse(
+        403,
+        'ProfileChanged',
+        refusal.reason === 'removed'
+          ? `profile "${refusal.profile}" is no longer on the allowlist; start a new session with another profile`
+          : `profile "${refusal.profile}" now maps to another role than this session's; start a new session`,
+      );
     case 'DurationOutOfRange':
       return errorResponse(
         400,
@@ -56,7 +68,7 @@ export const refusalResponse = (refusal: VendRefusal): HttpResult => {
       return errorResponse(
         410,
         'SessionAtMaxLifetime',
-        `the session has ${refusal.remainingSeconds} s left, less than the shortest credential STS issues (900 s); start a new one`,
+        `the session has ${refusal.remainingSeconds} s left, too little for the shortest credential STS issues (900 s) plus a ${CREDENTIAL_SAFETY_MARGIN_SECONDS} s safety margin; start a new one`,
       );
     case 'IssuerDenied':
       return errorResponse(

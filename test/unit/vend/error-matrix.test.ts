@@ -196,6 +196,27 @@ const cases: readonly Case[] = [
     code: 'NotOwner',
   },
   {
+    name: 'session whose profile left the allowlist',
+    event: () => refreshOf(SID),
+    rows: [seeded({ profile: 'retired' })],
+    status: 403,
+    code: 'ProfileChanged',
+  },
+  {
+    name: 'session whose profile now maps to another role',
+    event: () => refreshOf(SID),
+    rows: [seeded({ roleArn: 'arn:aws:iam::444455556666:role/sentinel/old-dev-access' })],
+    status: 403,
+    code: 'ProfileChanged',
+  },
+  {
+    name: "other principal's session under a changed profile says NotOwner",
+    event: () => refreshOf(SID),
+    rows: [seeded({ profile: 'retired' }, OTHER)],
+    status: 403,
+    code: 'NotOwner',
+  },
+  {
     name: 'revoked session',
     event: () => refreshOf(SID),
     rows: [
@@ -257,8 +278,8 @@ describe('vend error matrix', () => {
     else expect(store.all()).toEqual(before);
   });
 
-  it('STS AccessDenied → 502 CredentialIssuerDenied, no credentials, no SessionCreated', async () => {
-    const { api, issuer, publisher } = setup();
+  it('STS AccessDenied → 502 CredentialIssuerDenied, no credentials, no SessionCreated, row ended', async () => {
+    const { api, issuer, publisher, store } = setup();
     issuer.failNext(new IssuerDeniedError('AssumeRole failed: AccessDenied'));
 
     const response = await api(fixture('create'));
@@ -266,6 +287,7 @@ describe('vend error matrix', () => {
     expect(response.statusCode).toBe(502);
     expect(bodyOf(response).code).toBe('CredentialIssuerDenied');
     expect(publisher.events).toEqual([]);
+    expect(store.all().map((s) => [s.status, s.expiredReason])).toEqual([['expired', 'forced']]);
   });
 
   it('STS throttled after retries → 503 CredentialIssuerThrottled', async () => {

@@ -77,21 +77,30 @@ export const TOKEN_MARK = 'ToKeNdOnOtLoG';
 
 export class FakeIssuer implements CredentialIssuer {
   readonly requests: CredentialRequest[] = [];
+  /** The abort signal each call was given (undefined when none). */
+  readonly signals: (AbortSignal | undefined)[] = [];
   #failures: unknown[] = [];
+  /** Added to every Expiration, as STS latency or a clock ahead of ours would. */
+  expirationSkewSeconds = 0;
   constructor(readonly clock: ManualClock) {}
   failNext(error: unknown): this {
     this.#failures.push(error);
     return this;
   }
-  async issue(request: CredentialRequest): Promise<IssuedCredentials> {
+  async issue(
+    request: CredentialRequest,
+    options: { readonly abortSignal?: AbortSignal } = {},
+  ): Promise<IssuedCredentials> {
+    this.signals.push(options.abortSignal);
     if (this.#failures.length > 0) throw this.#failures.shift();
     this.requests.push(request);
     const n = this.requests.length;
+    const seconds = request.durationSeconds + this.expirationSkewSeconds;
     return {
       AccessKeyId: `ASIAFAKETEST${String(n).padStart(8, '0')}`,
       SecretAccessKey: `${SECRET_MARK}-${n}`,
       Token: `${TOKEN_MARK}-${n}`,
-      Expiration: new Date(this.clock.now().getTime() + request.durationSeconds * 1000).toISOString(),
+      Expiration: new Date(this.clock.now().getTime() + seconds * 1000).toISOString(),
     };
   }
 }
