@@ -35,3 +35,29 @@ export const documentClient = once(() =>
 export const stsClient = once(() => new STSClient(sdkClientConfig));
 
 export const eventBridgeClient = once(() => new EventBridgeClient(sdkClientConfig));
+
+/**
+ * The vend Lambda's events are the fast path: credentials are already minted when it publishes, the table's
+ * stream is the guarantee of audit (invariant 7), and the function has 10 s in all. So its PutEvents get a
+ * small budget instead of the defaults (4 publisher attempts × 3 SDK attempts × 3 s timeouts could outlast
+ * the Lambda): one SDK attempt with short timeouts, and one publisher retry of what failed.
+ */
+export const FAST_PATH_SDK_CONFIG = {
+  maxAttempts: 1,
+  requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
+} as const;
+
+/** EventBridgePublisher retry options of the fast path (total tries per entry, the first included). */
+export const FAST_PATH_PUBLISH_RETRY = { maxAttempts: 2, baseDelayMs: 25, maxDelayMs: 100 } as const;
+
+/** The longest the fast path can spend publishing one chunk of events: every try timing out, every backoff at its cap. */
+export const fastPathPublishBudgetMs = (): number => {
+  const { connectionTimeout, requestTimeout } = FAST_PATH_SDK_CONFIG.requestHandler;
+  const tries = FAST_PATH_PUBLISH_RETRY.maxAttempts * FAST_PATH_SDK_CONFIG.maxAttempts;
+  return (
+    tries * (connectionTimeout + requestTimeout) +
+    (FAST_PATH_PUBLISH_RETRY.maxAttempts - 1) * FAST_PATH_PUBLISH_RETRY.maxDelayMs
+  );
+};
+
+export const fastPathEventBridgeClient = once(() => new EventBridgeClient(FAST_PATH_SDK_CONFIG));

@@ -7,7 +7,13 @@ import type { Context } from 'aws-lambda';
 import { DynamoDbSessionStore } from '../adapters/dynamodb-session-store.js';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher.js';
 import { StsCredentialIssuer } from '../adapters/sts-credential-issuer.js';
-import { documentClient, dynamoDbClient, eventBridgeClient, stsClient } from '../commons/clients.js';
+import {
+  documentClient,
+  dynamoDbClient,
+  FAST_PATH_PUBLISH_RETRY,
+  fastPathEventBridgeClient,
+  stsClient,
+} from '../commons/clients.js';
 import { enumEnv, intEnv, jsonEnv, requireEnv } from '../commons/env.js';
 import { countMetric, flushMetrics, logger } from '../commons/powertools.js';
 import { systemClock } from '../domain/clock.js';
@@ -34,9 +40,11 @@ const api = createVendApi({
     auditRetentionSeconds,
   }),
   issuer: new StsCredentialIssuer({ client: stsClient() }),
+  // A small budget: these events are the fast path, the stream is the guarantee (see FAST_PATH_SDK_CONFIG).
   publisher: new EventBridgePublisher({
-    client: eventBridgeClient(),
+    client: fastPathEventBridgeClient(),
     eventBusName: requireEnv('EVENT_BUS_NAME'),
+    ...FAST_PATH_PUBLISH_RETRY,
   }),
   clock: systemClock,
   ids: randomIds,
