@@ -156,7 +156,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       clock: systemClock,
       once: oncePerStreamRecord(
         new DynamoDBPersistenceLayer({
-          tableName: tables.StreamIdempotencyTable ?? tables.IdempotencyTable,
+          tableName: tables.StreamIdempotencyTable,
           awsSdkV3Client: dynamodb,
         }),
         streamIdempotencyConfig(),
