@@ -60,9 +60,9 @@ export interface VendApiDeps {
 
 /** A create refused by the use case, thrown through the idempotency wrapper so no record is kept for it. */
 class CreateRefusedError extends Error {
+  override readonly name = 'CreateRefusedError';
   constructor(readonly refusal: VendRefusal) {
     super(`create refused: ${refusal.kind}`);
-    this.name = 'CreateRefusedError';
   }
 }
 
