@@ -1,11 +1,41 @@
-/** A request the API refuses before any use case runs: it carries the HTTP status and the public code. */
-export class HttpRequestError extends Error {
-  override readonly name = 'HttpRequestError';
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
+/**
+ * Named errors of the domain. Handlers map them to responses; nothing here knows about HTTP or AWS.
+ * Each carries a stable `code` that is safe to show a caller.
+ *
+ * Every class states its `name` as a literal: the handlers ship minified, and a name taken from the class
+ * (`new.target.name`) would log as whatever the minifier renamed the class to.
+ */
+export abstract class DomainError extends Error {
+  override readonly name: string = 'DomainError';
+  abstract readonly code: string;
+}
+
+/** The caller's ARN is not a principal that can own a session (root, service, malformed …). */
+export class UnsupportedPrincipalError extends DomainError {
+  override readonly name = 'UnsupportedPrincipalError';
+  readonly code = 'UnsupportedPrincipal';
+}
+
+/** A value that breaks a documented bound (durations, lengths, charsets). */
+export class InvalidInputError extends DomainError {
+  override readonly name = 'InvalidInputError';
+  readonly code = 'InvalidInput';
+}
+
+/** Configuration read at start-up is missing or invalid; the message names the variable. */
+export class ConfigurationError extends DomainError {
+  override readonly name = 'ConfigurationError';
+  readonly code = 'ConfigurationError';
+}
+
+/** A session with this id already exists (ids are random, so this is a retry or a bug). */
+export class SessionAlreadyExistsError extends DomainError {
+  override readonly name = 'SessionAlreadyExistsError';
+  readonly code = 'SessionAlreadyExists';
+}
+
+/** A pagination cursor that this system did not issue, or that was tampered with. */
+export class InvalidCursorError extends DomainError {
+  override readonly name = 'InvalidCursorError';
+  readonly code = 'InvalidCursor';
 }
