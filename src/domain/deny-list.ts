@@ -27,6 +27,7 @@ export const CHAINED_CREDENTIAL_MAX_SECONDS = 3600;
 
 /** The deny list has no room for another live id within the policy size quota. */
 export class DenyListFullError extends DomainError {
+  override readonly name = 'DenyListFullError';
   readonly code = 'DenyListFull';
 }
 

@@ -10,6 +10,7 @@ import type { AccessEnforcer } from '../ports.js';
 
 /** The workflow passed something that is not `{sessionId, roleArn, expiresAt}`: a bug, never retried. */
 export class InvalidEnforcementInputError extends DomainError {
+  override readonly name = 'InvalidEnforcementInputError';
   readonly code = 'InvalidEnforcementInput';
 }
 

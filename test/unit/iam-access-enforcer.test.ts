@@ -114,6 +114,13 @@ beforeEach(() => {
 const enforcer = (options: { maxPolicyChars?: number; maxAttempts?: number } = {}) =>
   new IamAccessEnforcer({ iam: iamClient, documentClient, tableName: TABLE, clock, ...options });
 
+describe('error names', () => {
+  it('are literal, so they survive minification (revocation-fanout retries DenyListContentionError by name)', () => {
+    expect(new DenyListContentionError('x').name).toBe('DenyListContentionError');
+    expect(new DenyListFullError('x').name).toBe('DenyListFullError');
+  });
+});
+
 describe('roleNameOf', () => {
   it.each([
     ['arn:aws:iam::123456789012:role/prod', 'prod'],
