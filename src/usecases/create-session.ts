@@ -150,9 +150,12 @@ export const createSession =
         // Minted before the put's failure was known: never returned, they lapse on their own (≤ 1 h). Logged
         // with the session id (the tag they carry) so a deny-list can cut them off if ever needed.
         deps.telemetry.count('CredentialsDiscarded');
-        deps.telemetry.warn('credentials issued for a session that was not recorded; discarded, not returned', {
-          credentialExpiration: issued.value.Expiration,
-        });
+        deps.telemetry.warn(
+          'credentials issued for a session that was not recorded; discarded, not returned',
+          {
+            credentialExpiration: issued.value.Expiration,
+          },
+        );
       }
       // A domain error (SessionAlreadyExists) is a bug or an id collision, never "store unreachable".
       if (stored.error instanceof DomainError) throw stored.error;

@@ -19,6 +19,7 @@ import { systemClock } from '../../src/domain/clock.js';
 import { randomIds } from '../../src/domain/ids.js';
 import type { HttpApiEvent } from '../../src/handlers/http/event.js';
 import { createVendApi, IDEMPOTENCY_TTL_SECONDS } from '../../src/handlers/http/vend-api.js';
+import { IssuerDeniedError } from '../../src/usecases/vend-errors.js';
 import { parseProfiles } from '../../src/usecases/vend-profiles.js';
 import { silentTelemetry } from '../../src/usecases/vend-types.js';
 import { useLocalTables } from '../support/local-tables.js';
@@ -191,6 +192,69 @@ describe('vend on DynamoDB Local', () => {
   });
 });
 
+describe('vend on DynamoDB Local: rows that must not stay active', () => {
+  const apiWith = (overrides: Partial<Parameters<typeof createVendApi>[0]>) =>
+    createVendApi({
+      store,
+      issuer: new OfflineCredentialIssuer({ warn: () => undefined }),
+      publisher,
+      clock: systemClock,
+      ids: randomIds,
+      profiles: PROFILES,
+      storeFailure: 'deny',
+      telemetry: { ...silentTelemetry, correlate: () => undefined },
+      ...overrides,
+    });
+
+  it('an AssumeRole failure after the put force-expires the row and announces nothing', async () => {
+    // Prepare
+    const failing = apiWith({
+      issuer: {
+        issue: async () => {
+          throw new IssuerDeniedError('AssumeRole failed: AccessDenied');
+        },
+      },
+    });
+    const rowsBefore = new Set((await scan(tables.names.SessionsTable)).map((row) => row.sessionId));
+    const eventsBefore = publisher.events.length;
+
+    // Act
+    const response = await failing(fixture('create'), lambdaContext('integration-sts-fails'));
+
+    // Assess
+    expect([response.statusCode, body(response).code]).toEqual([502, 'CredentialIssuerDenied']);
+    const added = (await scan(tables.names.SessionsTable)).filter((row) => !rowsBefore.has(row.sessionId));
+    expect(added.map((row) => [row.status, row.expiredReason, row.activeShard])).toEqual([
+      ['expired', 'forced', undefined],
+    ]);
+    expect(publisher.events.length).toBe(eventsBefore);
+  });
+
+  it('a refresh under a profile now mapped to another role is refused before the touch', async () => {
+    // Prepare
+    const created = await api(fixture('create'));
+    const { sessionId } = body(created) as { sessionId: string };
+    const moved = apiWith({
+      profiles: parseProfiles({
+        dev: {
+          roleArn: 'arn:aws:iam::444455556666:role/dev-v2',
+          maxDurationSeconds: 3600,
+          idleTimeoutSeconds: 3600,
+          maxLifetimeSeconds: 28_800,
+        },
+      }),
+    });
+    const before = await store.get(sessionId);
+
+    // Act
+    const refused = await moved(refreshOf(sessionId), lambdaContext('integration-profile-moved'));
+
+    // Assess
+    expect([refused.statusCode, body(refused).code]).toEqual([403, 'ProfileChanged']);
+    expect(await store.get(sessionId)).toEqual(before);
+  });
+});
+
 /**
  * The bundle `sam build` deploys (scripts/build.ts, with its aliases), run in its own node process against
  * DynamoDB Local, and a stand-in HTTP endpoint for STS and EventBridge: it must sign with the environment's
@@ -218,11 +282,14 @@ describe('the built vend bundle', () => {
         return;
       }
       seen.sts.push(text);
+      // As STS does: the credentials end DurationSeconds after they are issued.
+      const seconds = Number(new URLSearchParams(text).get('DurationSeconds'));
+      const expiration = new Date(Date.now() + seconds * 1000).toISOString();
       response.setHeader('content-type', 'text/xml');
       response.end(
         '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>' +
           '<AccessKeyId>ASIALOCALSTANDIN0001</AccessKeyId><SecretAccessKey>stand-in-secret</SecretAccessKey>' +
-          '<SessionToken>stand-in-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>' +
+          `<SessionToken>stand-in-token</SessionToken><Expiration>${expiration}</Expiration>` +
           '</Credentials><AssumedRoleUser><AssumedRoleId>AROALOCAL:s</AssumedRoleId>' +
           '<Arn>arn:aws:sts::444455556666:assumed-role/dev/s</Arn></AssumedRoleUser></AssumeRoleResult>' +
           '<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></AssumeRoleResponse>',

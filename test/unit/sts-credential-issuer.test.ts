@@ -104,9 +104,7 @@ describe('StsCredentialIssuer', () => {
       const args: readonly unknown[] = call.args;
       return args[1];
     });
-    expect(sendOptions).toEqual([
-      { abortSignal: abandon.signal },
-    ]);
+    expect(sendOptions).toEqual([{ abortSignal: abandon.signal }]);
   });
 
   it('refuses an answer without complete credentials', async () => {

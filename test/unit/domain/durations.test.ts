@@ -108,7 +108,11 @@ describe('initialExpiry and maxExpiryOf', () => {
   // down so that it never passes the cap.
   const T0_5 = new Date(T0.getTime() + 500);
   it.each([
-    ['initialExpiry', () => initialExpiry(T0_5, { idleTimeoutSeconds: 3600, maxLifetimeSeconds: 7200 }), iso(3600)],
+    [
+      'initialExpiry',
+      () => initialExpiry(T0_5, { idleTimeoutSeconds: 3600, maxLifetimeSeconds: 7200 }),
+      iso(3600),
+    ],
     [
       'initialExpiry at the cap',
       () => initialExpiry(T0_5, { idleTimeoutSeconds: 3600, maxLifetimeSeconds: 3600 }),
@@ -122,7 +126,10 @@ describe('initialExpiry and maxExpiryOf', () => {
     [
       'maxExpiryOf at .999',
       () =>
-        maxExpiryOf(new Date(T0.getTime() + 999).toISOString(), { idleTimeoutSeconds: 900, maxLifetimeSeconds: 900 }),
+        maxExpiryOf(new Date(T0.getTime() + 999).toISOString(), {
+          idleTimeoutSeconds: 900,
+          maxLifetimeSeconds: 900,
+        }),
       iso(900),
     ],
   ])('%s of a createdAt at .500 is a whole second, rounded down', (_label, compute, expected) => {

@@ -246,7 +246,13 @@ describe('touchSession', () => {
       { idleTimeoutSeconds: 900, maxLifetimeSeconds: 14_400 },
       3600,
     ],
-    ['1 ms before expiry: still served (new expiry rounded down to the second)', 3600, 3599.999, policy, 7199],
+    [
+      '1 ms before expiry: still served (new expiry rounded down to the second)',
+      3600,
+      3599.999,
+      policy,
+      7199,
+    ],
   ])('%s', (_label, expiresAfter, touchAfter, touchPolicy, expected) => {
     // Prepare
     const session = activeSession({ expiresAt: iso(expiresAfter) });
@@ -261,20 +267,33 @@ describe('touchSession', () => {
 
   it('recomputes ttl from the new expiry with the given audit retention', () => {
     const touched = sessionOf(
-      touchSession(activeSession(), { principalArn: caller.principalArn, now: at(600), policy, auditRetentionSeconds: 10 }),
+      touchSession(activeSession(), {
+        principalArn: caller.principalArn,
+        now: at(600),
+        policy,
+        auditRetentionSeconds: 10,
+      }),
     );
     expect(touched.ttl).toBe(epoch(4200 + 10));
   });
 
   it.each([
-    ['another principal', { principalArn: 'arn:aws:iam::123456789012:user/mallory', seconds: 60 }, 'NotOwner'],
+    [
+      'another principal',
+      { principalArn: 'arn:aws:iam::123456789012:user/mallory', seconds: 60 },
+      'NotOwner',
+    ],
     // Role session names are chosen by whoever assumes the role: the same name under another role is not the owner.
     [
       'a same-named session of another role',
       { principalArn: 'arn:aws:sts::123456789012:assumed-role/SomeOtherRole/alice', seconds: 60 },
       'NotOwner',
     ],
-    ['the same name in another account', { principalArn: caller.principalArn.replace('123456789012', '210987654321'), seconds: 60 }, 'NotOwner'],
+    [
+      'the same name in another account',
+      { principalArn: caller.principalArn.replace('123456789012', '210987654321'), seconds: 60 },
+      'NotOwner',
+    ],
     ['an empty principal', { principalArn: '', seconds: 60 }, 'NotOwner'],
     [
       'another principal after expiry (ownership is checked first)',
@@ -287,7 +306,11 @@ describe('touchSession', () => {
     // Prepare
     const session = activeSession();
     // Act
-    const result = touchSession(session, { principalArn: input.principalArn, now: at(input.seconds), policy });
+    const result = touchSession(session, {
+      principalArn: input.principalArn,
+      now: at(input.seconds),
+      policy,
+    });
     // Assess
     expect(result).toEqual({ ok: false, refusal: { kind, session } });
   });
@@ -297,7 +320,9 @@ describe('touchSession', () => {
     let session = activeSession();
     // Act / Assess
     for (let i = 1; i <= 20; i++) {
-      const next = sessionOf(touchSession(session, { principalArn: caller.principalArn, now: at(i * 300), policy }));
+      const next = sessionOf(
+        touchSession(session, { principalArn: caller.principalArn, now: at(i * 300), policy }),
+      );
       expect(next.version).toBe(session.version + 1);
       expect(next.requestCount).toBe(session.requestCount + 1);
       expect(next.expiresAt >= session.expiresAt).toBe(true);
@@ -341,9 +366,18 @@ const transitions: ReadonlyArray<readonly [string, (session: Session) => Transit
   ['expire by TTL', (s) => expireSession(s, { reason: 'ttl', now: at(99_999) })],
   ['expire forced before expiry', (s) => expireSession(s, { reason: 'forced', now: at(10), force: true })],
   ['expire not yet due', (s) => expireSession(s, { reason: 'workflow', now: at(10) })],
-  ['touch by the owner in time', (s) => touchSession(s, { principalArn: caller.principalArn, now: at(10), policy })],
-  ['touch by another principal', (s) => touchSession(s, { principalArn: 'arn:aws:iam::123456789012:user/mallory', now: at(10), policy })],
-  ['touch by the owner after expiry', (s) => touchSession(s, { principalArn: caller.principalArn, now: at(99_999), policy })],
+  [
+    'touch by the owner in time',
+    (s) => touchSession(s, { principalArn: caller.principalArn, now: at(10), policy }),
+  ],
+  [
+    'touch by another principal',
+    (s) => touchSession(s, { principalArn: 'arn:aws:iam::123456789012:user/mallory', now: at(10), policy }),
+  ],
+  [
+    'touch by the owner after expiry',
+    (s) => touchSession(s, { principalArn: caller.principalArn, now: at(99_999), policy }),
+  ],
 ];
 
 describe('terminal states never change (invariant 1)', () => {

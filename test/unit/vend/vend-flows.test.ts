@@ -102,22 +102,30 @@ describe('create', () => {
 
   it.each([
     ['fails', new IssuerFailedError('AssumeRole failed: InternalError'), 502, 'CredentialIssuerFailed'],
-    ['throttles', new IssuerThrottledError('AssumeRole failed: Throttling'), 503, 'CredentialIssuerThrottled'],
-  ] as const)('force-expires the row and announces nothing when STS %s', async (_label, error, status, code) => {
-    // Prepare
-    const { api, store, issuer, publisher, telemetry } = setup();
-    issuer.failNext(error);
+    [
+      'throttles',
+      new IssuerThrottledError('AssumeRole failed: Throttling'),
+      503,
+      'CredentialIssuerThrottled',
+    ],
+  ] as const)(
+    'force-expires the row and announces nothing when STS %s',
+    async (_label, error, status, code) => {
+      // Prepare
+      const { api, store, issuer, publisher, telemetry } = setup();
+      issuer.failNext(error);
 
-    // Act
-    const response = await api(fixture('create'));
+      // Act
+      const response = await api(fixture('create'));
 
-    // Assess: no active session is left that nobody holds credentials for.
-    expect([response.statusCode, bodyOf(response).code]).toEqual([status, code]);
-    expect(store.all().map((s) => [s.status, s.expiredReason])).toEqual([['expired', 'forced']]);
-    expect(publisher.events).toEqual([]);
-    expect(telemetry.counts.get('IssuerFailure')).toBe(1);
-    expect(telemetry.counts.get('SessionForceExpired')).toBe(1);
-  });
+      // Assess: no active session is left that nobody holds credentials for.
+      expect([response.statusCode, bodyOf(response).code]).toEqual([status, code]);
+      expect(store.all().map((s) => [s.status, s.expiredReason])).toEqual([['expired', 'forced']]);
+      expect(publisher.events).toEqual([]);
+      expect(telemetry.counts.get('IssuerFailure')).toBe(1);
+      expect(telemetry.counts.get('SessionForceExpired')).toBe(1);
+    },
+  );
 
   it('still answers 502 when the force-expiry cannot be written, and counts it', async () => {
     const { api, store, issuer, publisher, telemetry } = setup();
@@ -265,7 +273,10 @@ describe('refresh', () => {
     // Assess
     expect(response.statusCode).toBe(200);
     expect(issuer.requests.map((r) => r.durationSeconds)).toEqual([1170]);
-    const { expiresAt, credentials } = bodyOf(response) as { expiresAt: string; credentials: { Expiration: string } };
+    const { expiresAt, credentials } = bodyOf(response) as {
+      expiresAt: string;
+      credentials: { Expiration: string };
+    };
     expect(new Date(expiresAt).getTime() - new Date(credentials.Expiration).getTime()).toBe(30_000);
   });
 
@@ -343,22 +354,25 @@ describe('refresh', () => {
   it.each([
     ['left the allowlist', { profile: 'retired' }],
     ['now maps to another role', { roleArn: 'arn:aws:iam::444455556666:role/sentinel/dev-access-old' }],
-  ])('refuses (403 ProfileChanged) a session whose profile %s, before touching it', async (_label, overrides) => {
-    // Prepare
-    const { api, store, issuer, publisher, telemetry } = setup();
-    store.seed(created('2026-01-15T09:00:00.000Z', overrides));
-    const before = structuredClone(store.all());
+  ])(
+    'refuses (403 ProfileChanged) a session whose profile %s, before touching it',
+    async (_label, overrides) => {
+      // Prepare
+      const { api, store, issuer, publisher, telemetry } = setup();
+      store.seed(created('2026-01-15T09:00:00.000Z', overrides));
+      const before = structuredClone(store.all());
 
-    // Act
-    const response = await api(refreshOf('c'.repeat(32)));
+      // Act
+      const response = await api(refreshOf('c'.repeat(32)));
 
-    // Assess: not counted, not extended, nothing issued or announced.
-    expect([response.statusCode, bodyOf(response).code]).toEqual([403, 'ProfileChanged']);
-    expect(store.all()).toEqual(before);
-    expect(issuer.requests).toEqual([]);
-    expect(publisher.events).toEqual([]);
-    expect(telemetry.counts.get('ProfileChanged')).toBe(1);
-  });
+      // Assess: not counted, not extended, nothing issued or announced.
+      expect([response.statusCode, bodyOf(response).code]).toEqual([403, 'ProfileChanged']);
+      expect(store.all()).toEqual(before);
+      expect(issuer.requests).toEqual([]);
+      expect(publisher.events).toEqual([]);
+      expect(telemetry.counts.get('ProfileChanged')).toBe(1);
+    },
+  );
 
   it('refuses a session seen here once its profile maps to another role (a new deployment), before touching', async () => {
     // Prepare: created under one allowlist; the next container runs with dev mapped to another role.
@@ -395,26 +409,31 @@ describe('refresh', () => {
       'arn:aws:sts::111122223333:assumed-role/AnyRole/alice',
       'arn:aws:iam::111122223333:user/alice',
     ],
-  ])('refuses (403 NotOwner) %s refreshing a session of a same-named principal', async (_label, owner, other) => {
-    // Prepare: both callers parse to the user name "alice"; only the principal ARN tells them apart.
-    const { api, store, issuer, publisher } = setup();
-    const ownerCaller = parseCallerArn(owner);
-    const otherCaller = parseCallerArn(other);
-    expect(otherCaller.user).toBe(ownerCaller.user);
-    const { sessionId } = bodyOf(await api(withCaller(fixture('create'), owner))) as { sessionId: string };
-    const seededId = 'e'.repeat(32);
-    store.seed(created('2026-01-15T09:00:00.000Z', { sessionId: seededId, user: 'alice', principalArn: owner }));
-    const before = structuredClone(store.all());
+  ])(
+    'refuses (403 NotOwner) %s refreshing a session of a same-named principal',
+    async (_label, owner, other) => {
+      // Prepare: both callers parse to the user name "alice"; only the principal ARN tells them apart.
+      const { api, store, issuer, publisher } = setup();
+      const ownerCaller = parseCallerArn(owner);
+      const otherCaller = parseCallerArn(other);
+      expect(otherCaller.user).toBe(ownerCaller.user);
+      const { sessionId } = bodyOf(await api(withCaller(fixture('create'), owner))) as { sessionId: string };
+      const seededId = 'e'.repeat(32);
+      store.seed(
+        created('2026-01-15T09:00:00.000Z', { sessionId: seededId, user: 'alice', principalArn: owner }),
+      );
+      const before = structuredClone(store.all());
 
-    // Act: one session this container saw at create, one it only finds in the table.
-    const seenHere = await api(withCaller(refreshOf(sessionId), other));
-    const readFromTable = await api(withCaller(refreshOf(seededId), other));
+      // Act: one session this container saw at create, one it only finds in the table.
+      const seenHere = await api(withCaller(refreshOf(sessionId), other));
+      const readFromTable = await api(withCaller(refreshOf(seededId), other));
 
-    // Assess
-    expect([seenHere.statusCode, bodyOf(seenHere).code]).toEqual([403, 'NotOwner']);
-    expect([readFromTable.statusCode, bodyOf(readFromTable).code]).toEqual([403, 'NotOwner']);
-    expect(store.all()).toEqual(before);
-    expect(issuer.requests).toHaveLength(1); // the create's
-    expect(publisher.events.map((e) => e.detailType)).toEqual(['SessionCreated']);
-  });
+      // Assess
+      expect([seenHere.statusCode, bodyOf(seenHere).code]).toEqual([403, 'NotOwner']);
+      expect([readFromTable.statusCode, bodyOf(readFromTable).code]).toEqual([403, 'NotOwner']);
+      expect(store.all()).toEqual(before);
+      expect(issuer.requests).toHaveLength(1); // the create's
+      expect(publisher.events.map((e) => e.detailType)).toEqual(['SessionCreated']);
+    },
+  );
 });
