@@ -19,6 +19,12 @@ export const STS_ROLE_CHAINING_MAX_DURATION_SECONDS = 3600;
  */
 export const CREDENTIAL_SAFETY_MARGIN_SECONDS = 30;
 
+/**
+ * The shortest idle window in which a new session can be served at all: the STS minimum, the safety margin,
+ * and one second lost to expiries rounded down to the whole second. A shorter window would refuse every create.
+ */
+export const MIN_SERVABLE_IDLE_SECONDS = STS_MIN_DURATION_SECONDS + CREDENTIAL_SAFETY_MARGIN_SECONDS + 1;
+
 /** How long a session may live: idle window extended by each touch, hard cap from creation. */
 export interface SessionPolicy {
   readonly idleTimeoutSeconds: number;

@@ -3,6 +3,8 @@
  * Parsed once at init from the PROFILES environment variable; anything unexpected is refused.
  */
 import {
+  CREDENTIAL_SAFETY_MARGIN_SECONDS,
+  MIN_SERVABLE_IDLE_SECONDS,
   type SessionPolicy,
   STS_MIN_DURATION_SECONDS,
   STS_ROLE_CHAINING_MAX_DURATION_SECONDS,
@@ -79,6 +81,13 @@ export const parseProfiles = (value: unknown): Profiles => {
       });
     } catch (error) {
       throw new InvalidInputError(`profile "${name}": ${(error as Error).message}`);
+    }
+    if (policy.idleTimeoutSeconds < MIN_SERVABLE_IDLE_SECONDS) {
+      throw new InvalidInputError(
+        `profile "${name}".idleTimeoutSeconds is ${policy.idleTimeoutSeconds}, below ${MIN_SERVABLE_IDLE_SECONDS}: ` +
+          `a new session must fit the shortest STS credential (${STS_MIN_DURATION_SECONDS} s) plus the ` +
+          `${CREDENTIAL_SAFETY_MARGIN_SECONDS} s safety margin, or every create is refused; raise it in PROFILES`,
+      );
     }
     profiles.set(name, { name, roleArn, maxDurationSeconds, policy });
   }

@@ -66,6 +66,12 @@ describe('PROFILES', () => {
       JSON.stringify({ dev: { ...good.dev, idleTimeoutSeconds: 600 } }),
       /idleTimeoutSeconds/,
     ],
+    // 900 s is STS's minimum, but a new session must also hold the 30 s margin (and a second of rounding).
+    [
+      'an idle window too short to serve any create (930 s)',
+      JSON.stringify({ dev: { ...good.dev, idleTimeoutSeconds: 930 } }),
+      /idleTimeoutSeconds is 930, below 931: .*raise it in PROFILES/,
+    ],
     [
       'a lifetime under the idle window',
       JSON.stringify({ dev: { ...good.dev, maxLifetimeSeconds: 1800 } }),

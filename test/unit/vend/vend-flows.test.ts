@@ -437,3 +437,26 @@ describe('refresh', () => {
     },
   );
 });
+
+describe('the shortest idle window PROFILES accepts', () => {
+  it('serves a create even at the worst millisecond (931 s: 900 s credential + 30 s margin + rounding)', async () => {
+    // Prepare
+    const profiles = parseProfiles({
+      short: {
+        roleArn: 'arn:aws:iam::444455556666:role/short',
+        maxDurationSeconds: 3600,
+        idleTimeoutSeconds: 931,
+        maxLifetimeSeconds: 931,
+      },
+    });
+    const { api, clock, issuer } = setup({ profiles });
+    clock.set('2026-01-15T09:30:00.999Z');
+
+    // Act
+    const response = await api(withBody(fixture('create'), JSON.stringify({ profile: 'short' })));
+
+    // Assess
+    expect(response.statusCode).toBe(201);
+    expect(issuer.requests.map((r) => r.durationSeconds)).toEqual([900]);
+  });
+});
