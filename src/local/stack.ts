@@ -40,7 +40,8 @@ export const LOCAL_PROFILES = {
   dev: {
     roleArn: 'arn:aws:iam::123456789012:role/sentinel-local-dev',
     maxDurationSeconds: 3600,
-    idleTimeoutSeconds: 900,
+    // The shortest window PROFILES accepts: 900 s (STS minimum) + 30 s safety margin + 1 s of rounding.
+    idleTimeoutSeconds: 960,
     maxLifetimeSeconds: 3600,
   },
 };

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/local/event-bus.js';
+import { InMemoryAccessEnforcer } from '../../src/local/in-memory-access-enforcer.js';
 import { LOCAL_CALLER_HEADER } from '../../src/local/http-api.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
 
@@ -16,7 +17,7 @@ const notifications: EventEnvelope[] = [];
 
 beforeAll(async () => {
   stack = await startLocalStack({
-    // A 900 s idle window passes in 1.5 s.
+    // The local profile's 960 s idle window passes in 1.6 s.
     timeScale: 600,
     auditLogPath: join(tmpdir(), `sentinel-audit-${process.pid}-${Date.now()}.jsonl`),
     logLevel: 'SILENT',
@@ -129,6 +130,12 @@ describe('the local stack, end to end', () => {
       .map((line) => JSON.parse(line) as EventEnvelope)
       .filter((e) => (e.detail as { sessionId?: string }).sessionId === sessionId);
     expect(audited.map((e) => e['detail-type']).sort()).toEqual([...types].sort());
+    // Enforcement: the profile's role now denies exactly this session's credentials (by its session tag).
+    const enforcer = stack.workflows.accessEnforcer;
+    expect(enforcer).toBeInstanceOf(InMemoryAccessEnforcer);
+    expect((enforcer as InMemoryAccessEnforcer).denied()).toEqual({
+      'arn:aws:iam::123456789012:role/sentinel-local-dev': [sessionId],
+    });
     // Revocations are notified by the fan-out, not by the notifications rule.
     expect(notifications.filter((e) => (e.detail as { sessionId?: string }).sessionId === sessionId)).toEqual(
       [],
