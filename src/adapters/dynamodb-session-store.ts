@@ -224,7 +224,11 @@ export class DynamoDbSessionStore implements SessionStore {
     input: { readonly principalArn: string; readonly now: Date; readonly extendTo?: string },
   ): Promise<TransitionResult> {
     const refusalOf = (old: Session): TransitionResult | undefined => {
-      const checked = touchSession(old, { principalArn: input.principalArn, now: input.now, policy: COUNT_ONLY_POLICY });
+      const checked = touchSession(old, {
+        principalArn: input.principalArn,
+        now: input.now,
+        policy: COUNT_ONLY_POLICY,
+      });
       return checked.ok ? undefined : checked;
     };
     const requested = input.extendTo === undefined ? undefined : canonicalInstant(input.extendTo, 'extendTo');

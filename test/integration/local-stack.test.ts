@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/local/event-bus.js';
-import { InMemoryAccessEnforcer } from '../../src/local/in-memory-access-enforcer.js';
 import { LOCAL_CALLER_HEADER } from '../../src/local/http-api.js';
+import { InMemoryAccessEnforcer } from '../../src/local/in-memory-access-enforcer.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
 
 const ALICE = 'arn:aws:iam::123456789012:user/alice';

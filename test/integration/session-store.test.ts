@@ -58,7 +58,10 @@ describe('DynamoDbSessionStore item layout', () => {
     const shard = activeShardOf(session.sessionId, 8);
     // Act
     await store.create(session);
-    await store.touch(session.sessionId, { principalArn: session.principalArn, now: at(new Date(session.createdAt), 60) });
+    await store.touch(session.sessionId, {
+      principalArn: session.principalArn,
+      now: at(new Date(session.createdAt), 60),
+    });
     // Assess
     expect((await rawItem(session.sessionId))?.activeShard).toBe(shard);
     expect(shard).toMatch(/^active#[0-7]$/);
@@ -128,7 +131,10 @@ describe('DynamoDbSessionStore failures', () => {
       /user must be a string.*requestCount must be.*status is unknown/,
     );
     await expect(
-      store.touch(session.sessionId, { principalArn: session.principalArn, now: new Date(session.createdAt) }),
+      store.touch(session.sessionId, {
+        principalArn: session.principalArn,
+        now: new Date(session.createdAt),
+      }),
     ).rejects.toThrow(MalformedSessionRecordError);
   });
 
@@ -140,7 +146,11 @@ describe('DynamoDbSessionStore failures', () => {
 
     await expect(missing.get('x')).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(
-      missing.touch('x', { principalArn: 'arn:aws:iam::123456789012:user/alice', now: new Date(), extendTo: new Date().toISOString() }),
+      missing.touch('x', {
+        principalArn: 'arn:aws:iam::123456789012:user/alice',
+        now: new Date(),
+        extendTo: new Date().toISOString(),
+      }),
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(missing.listActive(new Date())).rejects.toBeInstanceOf(ResourceNotFoundException);
   });

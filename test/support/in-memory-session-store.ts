@@ -101,7 +101,11 @@ export class InMemorySessionStore implements SessionStore {
     const extendTo = input.extendTo === undefined ? undefined : canonicalInstant(input.extendTo, 'extendTo');
     const row = this.#rows.get(sessionId);
     if (row === undefined) return refuse({ kind: 'NotFound' });
-    const touched = touchSession(row, { principalArn: input.principalArn, now: input.now, policy: COUNT_ONLY_POLICY });
+    const touched = touchSession(row, {
+      principalArn: input.principalArn,
+      now: input.now,
+      policy: COUNT_ONLY_POLICY,
+    });
     if (!touched.ok) return touched;
     const extension = extendTo === undefined ? undefined : extensionFor(row, extendTo);
     const next: Session = {

@@ -112,7 +112,10 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         const session = makeSession();
         await store().create(session);
 
-        const result = await store().touch(session.sessionId, { principalArn: session.principalArn, now: at(T0, 600) });
+        const result = await store().touch(session.sessionId, {
+          principalArn: session.principalArn,
+          now: at(T0, 600),
+        });
 
         const touched = succeeded(result);
         expect(touched).toEqual({
@@ -196,7 +199,10 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         const session = makeSession();
         await store().create(session);
 
-        const atExpiry = await store().touch(session.sessionId, { principalArn: session.principalArn, now: at(T0, 3600) });
+        const atExpiry = await store().touch(session.sessionId, {
+          principalArn: session.principalArn,
+          now: at(T0, 3600),
+        });
         const after = await store().touch(session.sessionId, {
           principalArn: session.principalArn,
           now: at(T0, 3700),
@@ -233,7 +239,11 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
       it('refuses an unknown id with NotFound and creates nothing', async () => {
         const id = randomIds.sessionId();
 
-        const result = await store().touch(id, { principalArn: 'arn:aws:iam::123456789012:user/alice', now: T0, extendTo: iso(T0, 60) });
+        const result = await store().touch(id, {
+          principalArn: 'arn:aws:iam::123456789012:user/alice',
+          now: T0,
+          extendTo: iso(T0, 60),
+        });
 
         expect(refusedWith(result)).toEqual({ kind: 'NotFound' });
         expect(await store().get(id)).toBeUndefined();

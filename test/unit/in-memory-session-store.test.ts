@@ -33,7 +33,10 @@ describe('InMemorySessionStore test hooks', () => {
     store.failNext(outage, 'touch');
 
     await store.create(session);
-    const touched = store.touch(session.sessionId, { principalArn: session.principalArn, now: new Date(session.createdAt) });
+    const touched = store.touch(session.sessionId, {
+      principalArn: session.principalArn,
+      now: new Date(session.createdAt),
+    });
 
     await expect(touched).rejects.toBe(outage);
     expect(await store.get(session.sessionId)).toEqual(session);

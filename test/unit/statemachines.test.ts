@@ -11,7 +11,9 @@ const stateMachines = Object.entries(template.Resources)
   .map(([logicalId, resource]) => ({
     logicalId,
     uri: String(resource.Properties?.DefinitionUri),
-    substitutions: Object.keys((resource.Properties?.DefinitionSubstitutions as Record<string, unknown>) ?? {}),
+    substitutions: Object.keys(
+      (resource.Properties?.DefinitionSubstitutions as Record<string, unknown>) ?? {},
+    ),
   }));
 
 /** Values shaped like what CloudFormation substitutes, so ARN checks see real-looking ARNs. */
