@@ -5,7 +5,7 @@
 import type { Clock } from './domain/clock.js';
 import type { SessionEvent } from './domain/events.js';
 import type { IdGenerator } from './domain/ids.js';
-import type { ExpiredReason, Session, TransitionResult } from './domain/session.js';
+import type { ExpiredReason, Session, SessionGrant, TransitionResult } from './domain/session.js';
 
 export type { Clock, IdGenerator };
 
@@ -32,7 +32,13 @@ export interface SessionStore {
    */
   touch(
     sessionId: string,
-    input: { readonly principalArn: string; readonly now: Date; readonly extendTo?: string },
+    input: {
+      readonly principalArn: string;
+      readonly now: Date;
+      readonly extendTo?: string;
+      /** Also refuse (NotGranted) unless the session's (profile, roleArn) is one of these. */
+      readonly grants?: readonly SessionGrant[];
+    },
   ): Promise<TransitionResult>;
   /** active → revoked, conditional on active. */
   revoke(

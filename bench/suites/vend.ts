@@ -4,8 +4,8 @@
  * - vend.create.p50_over_L / vend.refresh.p50_over_L: the real API code with fakes that add a fixed latency
  *   L per AWS call (store call, AssumeRole, PutEvents). A sequential get → assume → put → putEvents path
  *   would be ≥ 4; create runs put ∥ AssumeRole then PutEvents, refresh runs touch then AssumeRole ∥ PutEvents.
- *   vend.refresh_unseen.p50_over_L (no target): a refresh in a container that never saw the session, which
- *   reads the row first to check its grant before touching (≈ 3).
+ *   vend.refresh_unseen.p50_over_L (no target): a refresh in a container that never saw the session; the
+ *   grant check rides on the touch's condition, so it costs the same two round trips.
  * - vend.bundle_kb: the handler bundle as `npm run build` makes it (KiB).
  * - vend.import_ms_ratio: cold import of that bundle ÷ cold import of a naive bundle (esbuild defaults for
  *   node: CommonJS entry points first, no aliases) of the same clients + Powertools, each in a fresh
@@ -241,7 +241,7 @@ const suite: Suite = {
     return {
       'vend.create.p50_over_L': round(create),
       'vend.refresh.p50_over_L': round(refresh),
-      // Informational: a refresh in a container that has not seen the session (get → touch → assume ∥ put).
+      // Informational: a refresh in a container that has not seen the session (touch → assume ∥ put, as above).
       'vend.refresh_unseen.p50_over_L': round(refreshUnseen),
       'vend.bundle_kb': round(kb, 1),
       'vend.import_ms_ratio': round(ratio),

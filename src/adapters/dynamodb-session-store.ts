@@ -20,13 +20,19 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DEFAULT_AUDIT_RETENTION_SECONDS, ttlFor } from '../domain/durations.js';
-import { ConfigurationError, InvalidCursorError, SessionAlreadyExistsError } from '../domain/errors.js';
+import {
+  ConfigurationError,
+  InvalidCursorError,
+  InvalidInputError,
+  SessionAlreadyExistsError,
+} from '../domain/errors.js';
 import { ok, refuse } from '../domain/result.js';
 import {
   type ExpiredReason,
   expireSession,
   revokeSession,
   type Session,
+  type SessionGrant,
   type TransitionResult,
   touchSession,
 } from '../domain/session.js';
@@ -49,6 +55,8 @@ import {
 export const BY_USER_INDEX = 'byUser';
 export const BY_ACTIVE_SHARD_INDEX = 'byActiveShard';
 export const DEFAULT_ACTIVE_SHARD_COUNT = 8;
+/** Keeps the touch's condition expression well under DynamoDB's 4 KB expression limit. */
+export const MAX_TOUCH_GRANTS = 50;
 const MAX_ACTIVE_SHARD_COUNT = 64;
 
 /** A conditional write failed although the item, as DynamoDB returned it, satisfies the condition. */
@@ -143,6 +151,8 @@ const NAMES = {
   '#expiredAt': 'expiredAt',
   '#expiredReason': 'expiredReason',
   '#createdAt': 'createdAt',
+  '#profile': 'profile',
+  '#roleArn': 'roleArn',
 } as const;
 
 type Name = keyof typeof NAMES;
@@ -221,13 +231,22 @@ export class DynamoDbSessionStore implements SessionStore {
 
   async touch(
     sessionId: string,
-    input: { readonly principalArn: string; readonly now: Date; readonly extendTo?: string },
+    input: {
+      readonly principalArn: string;
+      readonly now: Date;
+      readonly extendTo?: string;
+      readonly grants?: readonly SessionGrant[];
+    },
   ): Promise<TransitionResult> {
+    if (input.grants !== undefined && (input.grants.length === 0 || input.grants.length > MAX_TOUCH_GRANTS)) {
+      throw new InvalidInputError(`touch takes 1-${MAX_TOUCH_GRANTS} grants, got ${input.grants.length}`);
+    }
     const refusalOf = (old: Session): TransitionResult | undefined => {
       const checked = touchSession(old, {
         principalArn: input.principalArn,
         now: input.now,
         policy: COUNT_ONLY_POLICY,
+        ...(input.grants ? { grants: input.grants } : {}),
       });
       return checked.ok ? undefined : checked;
     };
@@ -252,11 +271,21 @@ export class DynamoDbSessionStore implements SessionStore {
 
   async #touchOnce(
     sessionId: string,
-    input: { readonly principalArn: string; readonly now: Date },
+    input: { readonly principalArn: string; readonly now: Date; readonly grants?: readonly SessionGrant[] },
     extendTo: string | undefined,
   ): Promise<{ kind: 'done'; result: TransitionResult } | { kind: 'failed'; old: Session }> {
+    const grants = input.grants ?? [];
     const condition = [
       '#status = :active AND #principalArn = :principalArn AND #expiresAt > :now',
+      // The allowlist check rides on the same write, so a refresh needs no read first.
+      // DynamoDB refuses redundant parentheses, so one grant is a plain conjunction.
+      ...(grants.length === 0
+        ? []
+        : grants.length === 1
+          ? ['#profile = :grantProfile0 AND #roleArn = :grantRole0']
+          : [
+              `(${grants.map((_, i) => `(#profile = :grantProfile${i} AND #roleArn = :grantRole${i})`).join(' OR ')})`,
+            ]),
       ...(extendTo === undefined ? [] : ['#maxExpiresAt >= :extendTo AND #expiresAt <= :extendTo']),
     ].join(' AND ');
     const update = [
@@ -273,6 +302,10 @@ export class DynamoDbSessionStore implements SessionStore {
       values[':extendTo'] = extendTo;
       values[':ttl'] = ttlFor(extendTo, this.#auditRetentionSeconds);
     }
+    grants.forEach((grant, i) => {
+      values[`:grantProfile${i}`] = grant.profile;
+      values[`:grantRole${i}`] = grant.roleArn;
+    });
     const outcome = await this.#update(sessionId, condition, update, values);
     if (outcome.kind === 'updated') return { kind: 'done', result: ok(outcome.session) };
     if (outcome.old === undefined) return { kind: 'done', result: refuse({ kind: 'NotFound' }) };

@@ -45,6 +45,17 @@ export interface Session {
   readonly ttl: number;
 }
 
+/** A profile on the allowlist and the role it maps to; a session is served only while its pair is one of them. */
+export interface SessionGrant {
+  readonly profile: string;
+  readonly roleArn: string;
+}
+
+export const isGranted = (
+  session: Pick<Session, 'profile' | 'roleArn'>,
+  grants: readonly SessionGrant[],
+): boolean => grants.some((grant) => grant.profile === session.profile && grant.roleArn === session.roleArn);
+
 export const isTerminal = (status: SessionStatus): status is TerminalStatus => status !== 'active';
 
 /** Why a transition was refused. Every refusal names enough for the caller to answer without re-reading. */
@@ -52,6 +63,7 @@ export type TransitionRefusal =
   | { readonly kind: 'NotFound' }
   | { readonly kind: 'AlreadyTerminal'; readonly status: TerminalStatus; readonly session: Session }
   | { readonly kind: 'NotOwner'; readonly session: Session }
+  | { readonly kind: 'NotGranted'; readonly session: Session }
   | { readonly kind: 'Expired'; readonly session: Session }
   | { readonly kind: 'NotYetExpired'; readonly session: Session };
 
@@ -137,11 +149,14 @@ export const touchSession = (
     readonly now: Date;
     readonly policy: SessionPolicy;
     readonly auditRetentionSeconds?: number;
+    /** When given, the session's (profile, roleArn) must be one of these: the allowlist as it is now. */
+    readonly grants?: readonly SessionGrant[];
   },
 ): TransitionResult => {
   const terminal = terminalRefusal(session);
   if (terminal) return terminal;
   if (session.principalArn !== input.principalArn) return refuse({ kind: 'NotOwner', session });
+  if (input.grants && !isGranted(session, input.grants)) return refuse({ kind: 'NotGranted', session });
   if (isPast(session.expiresAt, input.now)) return refuse({ kind: 'Expired', session });
   const expiresAt = touchedExpiry(session, input.now, input.policy);
   const capped = earlierOf(expiresAt, session.maxExpiresAt);

@@ -1,16 +1,12 @@
 /**
  * POST /v1/sessions/{sessionId}/credentials: new credentials under an existing session.
  *
- * First the session's grant is checked: its profile must still be on the allowlist and still map to the role
- * the session was created with (the credentials are always for the session's stored roleArn). That check
- * comes BEFORE the touch, so a session whose profile changed is neither counted nor extended. profile and
- * roleArn never change on a row and the allowlist is fixed per container, so a session this container already
- * saw needs no read; any other is read once (strongly consistent) first.
- *
- * Then ONE conditional touch is both the revocation check and the extension (invariant 5: a revoked, expired
- * or unknown session is denied). After it, AssumeRole and the SessionTouched event run concurrently: the
- * event states a fact already true in the table. A request costs two AWS round trips for a session seen
- * here, three otherwise.
+ * ONE conditional touch is the revocation check (invariant 5: a revoked, expired or unknown session is
+ * denied), the ownership check (the caller's principal ARN), the grant check (the session's profile must still
+ * be on the allowlist and map to the role it was created with; credentials are always for the stored roleArn)
+ * and the extension. A refused touch writes nothing, so a session whose profile changed is neither counted nor
+ * extended. After it, AssumeRole and the SessionTouched event run concurrently: the event states a fact
+ * already true in the table. A request costs two AWS round trips.
  */
 import { credentialDuration, isPast, wholeSecondsAfter } from '../domain/durations.js';
 import { DomainError } from '../domain/errors.js';
@@ -69,6 +65,8 @@ export const grantOf = (
 
 export const refreshSession = (deps: RefreshSessionDeps) => {
   const extendBySeconds = refreshIdleSeconds(deps.profiles);
+  /** The allowlist as (profile, role) pairs: the touch refuses a session whose pair is no longer on it. */
+  const grants = [...deps.profiles.values()].map((p) => ({ profile: p.name, roleArn: p.roleArn }));
 
   /** The profile maximum, cut to what the session has left (invariant 3); no requested duration on refresh. */
   const durationFor = (session: Session, profile: Profile, now: Date): Result<number, VendRefusal> => {
@@ -128,6 +126,17 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
     deps.lastKnown?.forget(refusal.session.sessionId);
     if (refusal.kind === 'AlreadyTerminal') {
       return refuse(terminalRefusal(refusal.session) ?? { kind: 'SessionRevoked' });
+    }
+    if (refusal.kind === 'NotGranted') {
+      const grant = grantOf(deps.profiles, refusal.session);
+      deps.telemetry.count('ProfileChanged');
+      deps.telemetry.warn('session refused: its profile was removed or now maps to another role', {
+        profile: refusal.session.profile,
+        ...(grant.ok ? {} : { reason: grant.refusal.reason }),
+      });
+      return grant.ok
+        ? refuse({ kind: 'ProfileChanged', profile: refusal.session.profile, reason: 'roleChanged' })
+        : grant;
     }
     if (refusal.kind === 'Expired') return expireLazily(refusal.session, now);
     throw new Error(`touch refused with unexpected ${refusal.kind}`);
@@ -201,45 +210,9 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
       : issued;
   };
 
-  /**
-   * The checks before the touch: the session exists, is the caller's, and its grant still holds. Answers from
-   * what this container last saw when it can (the fields checked never change on a row), else reads once.
-   */
-  const precheck = async (
-    input: RefreshSessionInput,
-    now: Date,
-  ): Promise<{ readonly done: Outcome } | { readonly profile: Profile }> => {
-    let session = deps.lastKnown?.get(input.sessionId);
-    if (session === undefined) {
-      try {
-        session = await deps.store.get(input.sessionId);
-      } catch (error) {
-        return { done: await storeFailed(input, now, error) };
-      }
-      if (session === undefined) return { done: refuse({ kind: 'SessionNotFound' }) };
-    }
-    if (session.principalArn !== input.caller.principalArn) return { done: refuse({ kind: 'NotOwner' }) };
-    // Terminal is final: a read that shows it needs no touch to be sure.
-    const terminal = terminalRefusal(session);
-    if (terminal) return { done: refuse(terminal) };
-    const grant = grantOf(deps.profiles, session);
-    if (!grant.ok) {
-      deps.telemetry.count('ProfileChanged');
-      deps.telemetry.warn('session refused: its profile was removed or now maps to another role', {
-        profile: session.profile,
-        reason: grant.refusal.reason,
-      });
-      return { done: grant };
-    }
-    return { profile: grant.value };
-  };
-
   return async (input: RefreshSessionInput): Promise<Outcome> => {
     deps.telemetry.session(input.sessionId);
     const now = deps.clock.now();
-    const checked = await precheck(input, now);
-    if ('done' in checked) return checked.done;
-    const { profile } = checked;
 
     // Whole seconds, like every expiry (Step Functions Wait truncates to the second).
     const extendTo = wholeSecondsAfter(now, extendBySeconds);
@@ -249,6 +222,7 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
         principalArn: input.caller.principalArn,
         now,
         extendTo,
+        grants,
       });
     } catch (error) {
       return storeFailed(input, now, error);
@@ -259,7 +233,10 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
     deps.lastKnown?.remember(session);
     // Under 900 s (+ margin) left even after the touch: the caller must start a new session. The touch stays
     // counted in the table (it was a use), but no credentials are vended and so no SessionTouched is announced.
-    const duration = durationFor(session, profile, now);
+    // The touch already held the session to the allowlist; this only fetches the profile's limits.
+    const grant = grantOf(deps.profiles, session);
+    if (!grant.ok) return grant;
+    const duration = durationFor(session, grant.value, now);
     if (!duration.ok) return duration;
     const [issued] = await Promise.all([
       issue(session, duration.value),

@@ -27,6 +27,7 @@ import {
   expireSession,
   revokeSession,
   type Session,
+  type SessionGrant,
   type TransitionResult,
   touchSession,
 } from '../../src/domain/session.js';
@@ -95,7 +96,12 @@ export class InMemorySessionStore implements SessionStore {
 
   async touch(
     sessionId: string,
-    input: { readonly principalArn: string; readonly now: Date; readonly extendTo?: string },
+    input: {
+      readonly principalArn: string;
+      readonly now: Date;
+      readonly extendTo?: string;
+      readonly grants?: readonly SessionGrant[];
+    },
   ): Promise<TransitionResult> {
     this.#maybeFail('touch');
     const extendTo = input.extendTo === undefined ? undefined : canonicalInstant(input.extendTo, 'extendTo');
@@ -105,6 +111,7 @@ export class InMemorySessionStore implements SessionStore {
       principalArn: input.principalArn,
       now: input.now,
       policy: COUNT_ONLY_POLICY,
+      ...(input.grants ? { grants: input.grants } : {}),
     });
     if (!touched.ok) return touched;
     const extension = extendTo === undefined ? undefined : extensionFor(row, extendTo);

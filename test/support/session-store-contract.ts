@@ -195,6 +195,47 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         expect(await store().get(session.sessionId)).toEqual(session);
       });
 
+      it.each([
+        [
+          'its profile is no longer on the allowlist',
+          [{ profile: 'admin', roleArn: 'arn:aws:iam::123456789012:role/sentinel-admin' }],
+        ],
+        [
+          'its profile now maps to another role',
+          [{ profile: 'readonly', roleArn: 'arn:aws:iam::123456789012:role/other' }],
+        ],
+      ])('refuses with NotGranted when %s, and changes nothing', async (_label, grants) => {
+        const session = makeSession();
+        await store().create(session);
+
+        const result = await store().touch(session.sessionId, {
+          principalArn: session.principalArn,
+          now: at(T0, 60),
+          extendTo: iso(T0, 3000),
+          grants,
+        });
+
+        expect(refusedWith(result)).toEqual({ kind: 'NotGranted', session });
+        expect(await store().get(session.sessionId)).toEqual(session);
+      });
+
+      it.each([1, 3])('touches a session whose grant is one of %i on the allowlist', async (count) => {
+        const session = makeSession();
+        await store().create(session);
+        const others = Array.from({ length: count - 1 }, (_, i) => ({
+          profile: `p${i}`,
+          roleArn: `arn:aws:iam::123456789012:role/r${i}`,
+        }));
+
+        const result = await store().touch(session.sessionId, {
+          principalArn: session.principalArn,
+          now: at(T0, 60),
+          grants: [...others, { profile: session.profile, roleArn: session.roleArn }],
+        });
+
+        expect(succeeded(result).requestCount).toBe(session.requestCount + 1);
+      });
+
       it('refuses a session at or past its expiry with Expired and changes nothing', async () => {
         const session = makeSession();
         await store().create(session);
