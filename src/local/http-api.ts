@@ -126,9 +126,47 @@ const localContext = (requestId: string): Context => ({
   succeed: () => undefined,
 });
 
+/** `POST /local/sessions/{sessionId}/revoke` — LOCAL ONLY: stands in for an operator's revocation. */
+const LOCAL_REVOKE = /^\/local\/sessions\/([0-9a-f]{32})\/revoke$/;
+
+export type LocalRevoke = (input: { sessionId: string; by: string; reason: string }) => Promise<HttpResult>;
+
+/** The local revoke route's answer, from its JSON body `{"reason": "..."}` (optional, ≤ 256 characters). */
+const revokeFrom = async (
+  revoke: LocalRevoke,
+  sessionId: string,
+  caller: string | undefined,
+  body: string,
+): Promise<HttpResult> => {
+  const json = (status: number, value: unknown): HttpResult => ({
+    statusCode: status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(value),
+  });
+  if (!caller)
+    return json(401, { code: 'MissingIdentity', message: `the ${LOCAL_CALLER_HEADER} header is required` });
+  let reason = 'revoked locally';
+  if (body.trim() !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return json(400, { code: 'MalformedJson', message: 'the body is not JSON' });
+    }
+    const given = (parsed as { reason?: unknown } | null)?.reason;
+    if (given !== undefined && (typeof given !== 'string' || given.length === 0 || given.length > 256)) {
+      return json(400, { code: 'InvalidReason', message: 'reason must be a string of 1-256 characters' });
+    }
+    if (typeof given === 'string') reason = given;
+  }
+  return revoke({ sessionId, by: caller, reason });
+};
+
 export const startHttpApi = async (input: {
   readonly handler: (event: HttpApiEvent, context: Context) => Promise<HttpResult>;
   readonly port?: number;
+  /** Enables the local-only revoke route. */
+  readonly revoke?: LocalRevoke;
 }): Promise<{ readonly url: string; readonly server: Server; close(): Promise<void> }> => {
   const server = createServer((request, response) => {
     void (async () => {
@@ -140,9 +178,16 @@ export const startHttpApi = async (input: {
             Array.isArray(v) ? v.join(',') : (v ?? ''),
           ]),
         );
+        const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+        const revoking = LOCAL_REVOKE.exec(path);
+        if (input.revoke && request.method === 'POST' && revoking?.[1]) {
+          const result = await revokeFrom(input.revoke, revoking[1], headers[LOCAL_CALLER_HEADER], body);
+          response.writeHead(result.statusCode, result.headers).end(result.body);
+          return;
+        }
         const { event, routed } = toHttpApiEvent({
           method: request.method ?? 'GET',
-          path: new URL(request.url ?? '/', 'http://localhost').pathname,
+          path,
           headers,
           body,
           sourceIp: request.socket.remoteAddress ?? '127.0.0.1',

@@ -148,6 +148,21 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         }
       },
       ...(options.httpPort === undefined ? {} : { port: options.httpPort }),
+      revoke: async ({ sessionId, by, reason }) => {
+        const revoked = await store.revoke(sessionId, { by, reason, now: new Date() });
+        const status = revoked.ok ? 200 : revoked.refusal.kind === 'NotFound' ? 404 : 409;
+        const body = revoked.ok
+          ? { sessionId, status: 'revoked', revokedAt: revoked.value.revokedAt }
+          : {
+              code: revoked.refusal.kind,
+              message: `session ${sessionId} cannot be revoked: ${revoked.refusal.kind}`,
+            };
+        return {
+          statusCode: status,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        };
+      },
     });
     stopping.push(() => http.close());
 

@@ -55,6 +55,8 @@ Try:
   curl -s -XPOST ${stack.url}/v1/sessions -H 'content-type: application/json' \\
     -H '${LOCAL_CALLER_HEADER}: ${caller}' -d '{"profile":"dev"}'
   curl -s -XPOST ${stack.url}/v1/sessions/<sessionId>/credentials -H '${LOCAL_CALLER_HEADER}: ${caller}'
+  curl -s -XPOST ${stack.url}/local/sessions/<sessionId>/revoke -H '${LOCAL_CALLER_HEADER}: ${caller}' \\
+    -d '{"reason":"laptop lost"}'     (local only: an operator's revocation)
   tail -f ${stack.auditLogPath}
 
 Ctrl-C to stop.

@@ -86,12 +86,14 @@ describe('the local stack, end to end', () => {
     expect(refreshed.status).toBe(200);
 
     // Act: revoke (an operator's conditional write), then use the session again
-    const revoked = await stack.store.revoke(sessionId, {
-      by: 'arn:aws:iam::123456789012:user/secops',
-      reason: 'test',
-      now: new Date(),
-    });
-    expect(revoked.ok).toBe(true);
+    const revoked = await post(
+      `/local/sessions/${sessionId}/revoke`,
+      { reason: 'test' },
+      'arn:aws:iam::123456789012:user/secops',
+    );
+    expect(revoked.status).toBe(200);
+    const again = await post(`/local/sessions/${sessionId}/revoke`, { reason: 'twice' });
+    expect([again.status, again.body.code]).toEqual([409, 'AlreadyTerminal']);
     await eventually(
       'SessionRevoked and RevocationNotified',
       () => typesFor(sessionId),
