@@ -166,6 +166,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     });
     stopping.push(() => http.close());
 
+    const streamIdempotency = streamIdempotencyConfig();
     const consume = createLifecycleConsumer({
       workflows,
       events: bus,
@@ -175,14 +176,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           tableName: tables.StreamIdempotencyTable,
           awsSdkV3Client: dynamodb,
         }),
-        streamIdempotencyConfig(),
+        streamIdempotency,
       ),
       log: { warn: (message, attributes) => logger.warn(message, attributes) },
     });
     const poller = startStreamPoller({
       client: new DynamoDBStreamsClient(localClientConfig(dynamo.endpoint)),
       tableName: tables.SessionsTable,
-      handler: consume,
+      // As the Lambda handler does: in-progress records expire with the invocation.
+      handler: (event, context) => {
+        streamIdempotency.registerLambdaContext(context);
+        return consume(event, context);
+      },
       batchingWindowMs: options.batchingWindowMs ?? 200,
       pollIntervalMs: 100,
       onFailure: (failure) =>
