@@ -1,5 +1,5 @@
 /** `npm run bench`: every suite in bench/suites, one table, bench-results.json. */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Metrics, round, type Suite, type Target } from './harness.js';
@@ -20,7 +20,13 @@ const main = async (): Promise<void> => {
     Object.assign(metrics, await suite.run());
     targets.push(...(suite.targets ?? []));
   }
-  writeFileSync(join(here, '..', 'bench-results.json'), `${JSON.stringify({ metrics }, null, 2)}\n`);
+  // A single suite (`npm run bench -- vend`) updates its own metrics and keeps the others'.
+  const resultsPath = join(here, '..', 'bench-results.json');
+  const previous =
+    only && existsSync(resultsPath)
+      ? ((JSON.parse(readFileSync(resultsPath, 'utf8')) as { metrics?: Metrics }).metrics ?? {})
+      : {};
+  writeFileSync(resultsPath, `${JSON.stringify({ metrics: { ...previous, ...metrics } }, null, 2)}\n`);
   const rows = Object.entries(metrics).map(([name, value]) => {
     const target = targets.find((t) => t.metric === name);
     const met = target ? (target.op === '<=' ? value <= target.value : value >= target.value) : undefined;

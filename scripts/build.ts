@@ -96,12 +96,24 @@ export const buildHandler = async (options: HandlerBuild) => {
 
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
+  const usage = 'usage: tsx scripts/build.ts [--entry <handler>] [--outdir <dir>] [--no-alias] [--metafile]';
   const value = (flag: string): string | undefined => {
     const index = args.indexOf(flag);
-    return index >= 0 ? args[index + 1] : undefined;
+    if (index < 0) return undefined;
+    const given = args[index + 1];
+    if (given === undefined || given.startsWith('--')) throw new Error(`${flag} needs a value\n${usage}`);
+    return given;
   };
+  const known = new Set(['--entry', '--outdir', '--no-alias', '--metafile']);
+  args.forEach((arg, i) => {
+    const isValue = i > 0 && ['--entry', '--outdir'].includes(args[i - 1] ?? '');
+    if (!isValue && !known.has(arg)) throw new Error(`unknown argument ${arg}\n${usage}`);
+  });
   const only = value('--entry');
   const outdir = value('--outdir');
+  if (only !== undefined && !handlerNames().includes(only)) {
+    throw new Error(`no handler src/handlers/${only}.ts (have: ${handlerNames().join(', ')})\n${usage}`);
+  }
   const entries = only ? [only] : handlerNames();
   for (const entry of entries) {
     const target = outdir ?? join(ROOT, 'dist', entry);
@@ -118,7 +130,7 @@ const main = async (): Promise<void> => {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(2);
   });
 }

@@ -149,3 +149,34 @@ describe('template.yaml agrees with the code', () => {
     }
   });
 });
+
+describe('template.yaml security settings', () => {
+  const propsOf = (id: string): Record<string, unknown> => template.Resources[id]?.Properties ?? {};
+
+  it('keeps the sessions table recoverable and encrypted', () => {
+    expect(propsOf('SessionsTable').PointInTimeRecoverySpecification).toEqual({
+      PointInTimeRecoveryEnabled: true,
+    });
+    expect(propsOf('SessionsTable').SSESpecification).toEqual({ SSEEnabled: true });
+  });
+
+  it('puts the vend API behind the IAM authorizer by default', () => {
+    expect(propsOf('VendHttpApi').Auth).toMatchObject({
+      EnableIamAuthorizer: true,
+      DefaultAuthorizer: 'AWS_IAM',
+    });
+  });
+
+  it('lets vend assume, tag and set the source identity only on the configured profile roles', () => {
+    type Statement = { Sid?: string; Action?: unknown; Resource?: unknown };
+    const policies = propsOf('VendRole').Policies as { PolicyDocument: { Statement: Statement[] } }[];
+    const statements = policies.flatMap((p) => p.PolicyDocument.Statement);
+    const sts = statements.filter((s) => JSON.stringify(s.Action).includes('sts:'));
+    expect(sts).toEqual([
+      expect.objectContaining({
+        Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
+        Resource: { Ref: 'VendProfileRoleArns' },
+      }),
+    ]);
+  });
+});
