@@ -20,6 +20,14 @@ export interface PageRequest {
   readonly cursor?: string;
 }
 
+export interface TouchInput {
+  readonly principalArn: string;
+  readonly now: Date;
+  readonly extendTo?: string;
+  /** Also refuse (NotGranted) unless the session's (profile, roleArn) is one of these. */
+  readonly grants?: readonly SessionGrant[];
+}
+
 export interface SessionStore {
   /** Conditional put (the id must be new). Throws SessionAlreadyExistsError otherwise. */
   create(session: Session): Promise<void>;
@@ -27,19 +35,11 @@ export interface SessionStore {
   get(sessionId: string): Promise<Session | undefined>;
   /**
    * One conditional write that is also the revocation check: succeeds only while the session is active,
-   * owned by the principal `principalArn` (not merely a same-named one) and not past expiry. Counts the request, sets lastAccessAt and, when `extendTo` is
-   * given, moves expiresAt there (never past maxExpiresAt, never backwards). Returns the updated session.
+   * owned by the principal `principalArn` (not merely a same-named one) and not past expiry. Counts the
+   * request, sets lastAccessAt and, when `extendTo` is given, moves expiresAt there (never past
+   * maxExpiresAt, never backwards). Returns the updated session.
    */
-  touch(
-    sessionId: string,
-    input: {
-      readonly principalArn: string;
-      readonly now: Date;
-      readonly extendTo?: string;
-      /** Also refuse (NotGranted) unless the session's (profile, roleArn) is one of these. */
-      readonly grants?: readonly SessionGrant[];
-    },
-  ): Promise<TransitionResult>;
+  touch(sessionId: string, input: TouchInput): Promise<TransitionResult>;
   /** active → revoked, conditional on active. */
   revoke(
     sessionId: string,
@@ -93,25 +93,31 @@ export interface EventPublisher {
   publish(events: readonly DomainEvent[]): Promise<PublishResult>;
 }
 
+/** Input of a session-lifecycle execution (statemachines/session-lifecycle.asl.json). */
+export interface LifecycleInput {
+  readonly sessionId: string;
+  readonly expiresAt: string;
+  readonly user: string;
+  readonly profile: string;
+}
+
+/** Input of a revocation-fanout execution (statemachines/revocation-fanout.asl.json). */
+export interface RevocationFanoutInput {
+  readonly sessionId: string;
+  readonly user: string;
+  readonly profile: string;
+  readonly revokedAt: string;
+  readonly revokedBy: string;
+  readonly reason: string;
+}
+
 export interface WorkflowControl {
   /** Starts the lifecycle workflow named by the session id; an existing execution counts as started. */
-  startLifecycle(input: {
-    readonly sessionId: string;
-    readonly expiresAt: string;
-    readonly user: string;
-    readonly profile: string;
-  }): Promise<{ readonly alreadyStarted: boolean }>;
+  startLifecycle(input: LifecycleInput): Promise<{ readonly alreadyStarted: boolean }>;
   /** Stops the session's lifecycle execution; a missing or finished execution is not an error. */
   stopLifecycle(sessionId: string, cause: string): Promise<{ readonly stopped: boolean }>;
   /** Starts revocation fan-out named `revoke-<sessionId>`; an existing execution counts as started. */
-  startRevocationFanout(input: {
-    readonly sessionId: string;
-    readonly user: string;
-    readonly profile: string;
-    readonly revokedAt: string;
-    readonly revokedBy: string;
-    readonly reason: string;
-  }): Promise<{ readonly alreadyStarted: boolean }>;
+  startRevocationFanout(input: RevocationFanoutInput): Promise<{ readonly alreadyStarted: boolean }>;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   localClientConfig,
   startDynamoDbLocal,
 } from '../../src/local/dynamodb-local.js';
+import { iamUserCaller } from '../../test/support/callers.js';
 import { type Metrics, percentile, type Suite, timeMs } from '../harness.js';
 
 const TOUCHES = 200;
@@ -21,14 +22,7 @@ const SESSIONS = 120;
 const sessionFor = (user: string, now: Date) =>
   newSession({
     sessionId: randomIds.sessionId(),
-    caller: {
-      user,
-      principalArn: `arn:aws:iam::123456789012:user/${user}`,
-      accountId: '123456789012',
-      partition: 'aws',
-      principalType: 'iam-user',
-      viaIdentityCenter: false,
-    },
+    caller: iamUserCaller(user),
     profile: 'readonly',
     roleArn: 'arn:aws:iam::123456789012:role/sentinel-readonly',
     sourceIdentity: `sentinel:${user}:direct:bench`,

@@ -36,7 +36,7 @@ import {
   type TransitionResult,
   touchSession,
 } from '../domain/session.js';
-import type { Page, PageRequest, SessionStore } from '../ports.js';
+import type { Page, PageRequest, SessionStore, TouchInput } from '../ports.js';
 import {
   assertStorableSession,
   COUNT_ONLY_POLICY,
@@ -229,15 +229,7 @@ export class DynamoDbSessionStore implements SessionStore {
     return Item === undefined ? undefined : parseSessionRecord(Item);
   }
 
-  async touch(
-    sessionId: string,
-    input: {
-      readonly principalArn: string;
-      readonly now: Date;
-      readonly extendTo?: string;
-      readonly grants?: readonly SessionGrant[];
-    },
-  ): Promise<TransitionResult> {
+  async touch(sessionId: string, input: TouchInput): Promise<TransitionResult> {
     if (input.grants !== undefined && (input.grants.length === 0 || input.grants.length > MAX_TOUCH_GRANTS)) {
       throw new InvalidInputError(`touch takes 1-${MAX_TOUCH_GRANTS} grants, got ${input.grants.length}`);
     }

@@ -4,7 +4,7 @@
  * needs no lookup: the execution ARN follows from the state machine ARN and the session id.
  */
 import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import type { WorkflowControl } from '../ports.js';
+import type { LifecycleInput, RevocationFanoutInput, WorkflowControl } from '../ports.js';
 
 export interface SfnWorkflowControlOptions {
   readonly client: SFNClient;
@@ -44,12 +44,7 @@ export class SfnWorkflowControl implements WorkflowControl {
     this.#fanoutArn = options.revocationFanoutStateMachineArn;
   }
 
-  startLifecycle(input: {
-    readonly sessionId: string;
-    readonly expiresAt: string;
-    readonly user: string;
-    readonly profile: string;
-  }): Promise<{ readonly alreadyStarted: boolean }> {
+  startLifecycle(input: LifecycleInput): Promise<{ readonly alreadyStarted: boolean }> {
     return this.#start(this.#lifecycleArn, input.sessionId, {
       sessionId: input.sessionId,
       expiresAt: input.expiresAt,
@@ -76,14 +71,7 @@ export class SfnWorkflowControl implements WorkflowControl {
     }
   }
 
-  startRevocationFanout(input: {
-    readonly sessionId: string;
-    readonly user: string;
-    readonly profile: string;
-    readonly revokedAt: string;
-    readonly revokedBy: string;
-    readonly reason: string;
-  }): Promise<{ readonly alreadyStarted: boolean }> {
+  startRevocationFanout(input: RevocationFanoutInput): Promise<{ readonly alreadyStarted: boolean }> {
     return this.#start(this.#fanoutArn, revocationExecutionName(input.sessionId), {
       sessionId: input.sessionId,
       user: input.user,

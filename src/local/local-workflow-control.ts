@@ -5,7 +5,14 @@
  * Step Functions console.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AccessEnforcer, DomainEvent, EventPublisher, WorkflowControl } from '../ports.js';
+import type {
+  AccessEnforcer,
+  DomainEvent,
+  EventPublisher,
+  LifecycleInput,
+  RevocationFanoutInput,
+  WorkflowControl,
+} from '../ports.js';
 import { createRevocationEnforcer } from '../usecases/enforce-revocation.js';
 import { InMemoryAccessEnforcer } from './in-memory-access-enforcer.js';
 import {
@@ -78,12 +85,7 @@ export class LocalWorkflowControl implements WorkflowControl {
     this.accessEnforcer = options.accessEnforcer ?? new InMemoryAccessEnforcer();
   }
 
-  async startLifecycle(input: {
-    readonly sessionId: string;
-    readonly expiresAt: string;
-    readonly user: string;
-    readonly profile: string;
-  }): Promise<{ readonly alreadyStarted: boolean }> {
+  async startLifecycle(input: LifecycleInput): Promise<{ readonly alreadyStarted: boolean }> {
     const now = (this.#options.now ?? (() => new Date()))();
     const scale = this.#options.timeScale ?? 1;
     const waitMs = Math.max(0, (new Date(input.expiresAt).getTime() - now.getTime()) / scale);
@@ -99,14 +101,7 @@ export class LocalWorkflowControl implements WorkflowControl {
     return { stopped: true };
   }
 
-  async startRevocationFanout(input: {
-    readonly sessionId: string;
-    readonly user: string;
-    readonly profile: string;
-    readonly revokedAt: string;
-    readonly revokedBy: string;
-    readonly reason: string;
-  }): Promise<{ readonly alreadyStarted: boolean }> {
+  async startRevocationFanout(input: RevocationFanoutInput): Promise<{ readonly alreadyStarted: boolean }> {
     return this.#start('RevocationFanoutStateMachine', `revoke-${input.sessionId}`, { ...input }, 0);
   }
 

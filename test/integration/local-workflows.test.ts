@@ -9,6 +9,7 @@ import { LocalEventBus } from '../../src/local/event-bus.js';
 import { InMemoryAccessEnforcer } from '../../src/local/in-memory-access-enforcer.js';
 import { LocalWorkflowControl } from '../../src/local/local-workflow-control.js';
 import type { AccessEnforcer } from '../../src/ports.js';
+import { iamUserCaller } from '../support/callers.js';
 import { useLocalTables } from '../support/local-tables.js';
 
 const tables = useLocalTables();
@@ -40,14 +41,7 @@ const session = (expiresInSeconds: number) => {
   const now = new Date();
   const s = newSession({
     sessionId: (++counter).toString(16).padStart(32, 'b'),
-    caller: {
-      user: 'bob',
-      principalArn: 'arn:aws:iam::123456789012:user/bob',
-      accountId: '123456789012',
-      partition: 'aws',
-      principalType: 'iam-user',
-      viaIdentityCenter: false,
-    },
+    caller: iamUserCaller('bob'),
     profile: 'prod',
     roleArn: 'arn:aws:iam::123456789012:role/prod',
     sourceIdentity: 'sentinel=bob=direct=r',

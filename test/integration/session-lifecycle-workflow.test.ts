@@ -5,21 +5,14 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
-import type { CallerIdentity } from '../../src/domain/identity.js';
 import { newSession, type Session } from '../../src/domain/session.js';
 import { rawDefinitionOf, runLocalStateMachine, substitute } from '../../src/local/sfn-binder.js';
+import { iamUserCaller } from '../support/callers.js';
 import { useLocalTables } from '../support/local-tables.js';
 
 const tables = useLocalTables();
 
-const caller: CallerIdentity = {
-  user: 'alice',
-  principalArn: 'arn:aws:iam::123456789012:user/alice',
-  accountId: '123456789012',
-  partition: 'aws',
-  principalType: 'iam-user',
-  viaIdentityCenter: false,
-};
+const caller = iamUserCaller('alice');
 const policy = { idleTimeoutSeconds: 900, maxLifetimeSeconds: 3600 };
 let counter = 0;
 // In the future: DynamoDB Local really runs TTL deletes, and a row whose ttl has passed would vanish mid-test.

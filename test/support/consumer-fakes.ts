@@ -7,7 +7,14 @@ import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamo
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { ExpiredReason, Session } from '../../src/domain/session.js';
-import type { DomainEvent, EventPublisher, PublishResult, WorkflowControl } from '../../src/ports.js';
+import type {
+  DomainEvent,
+  EventPublisher,
+  LifecycleInput,
+  PublishResult,
+  RevocationFanoutInput,
+  WorkflowControl,
+} from '../../src/ports.js';
 
 const sleep = (ms: number): Promise<void> =>
   ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
@@ -50,12 +57,7 @@ export class RecordingWorkflows implements WorkflowControl {
     this.calls.push(call);
   }
 
-  async startLifecycle(input: {
-    readonly sessionId: string;
-    readonly expiresAt: string;
-    readonly user: string;
-    readonly profile: string;
-  }): Promise<{ readonly alreadyStarted: boolean }> {
+  async startLifecycle(input: LifecycleInput): Promise<{ readonly alreadyStarted: boolean }> {
     const name = input.sessionId;
     await this.#call({ kind: 'startLifecycle', name, input });
     const alreadyStarted = this.#running.has(`lifecycle/${name}`);
@@ -68,14 +70,7 @@ export class RecordingWorkflows implements WorkflowControl {
     return { stopped: this.#running.delete(`lifecycle/${sessionId}`) };
   }
 
-  async startRevocationFanout(input: {
-    readonly sessionId: string;
-    readonly user: string;
-    readonly profile: string;
-    readonly revokedAt: string;
-    readonly revokedBy: string;
-    readonly reason: string;
-  }): Promise<{ readonly alreadyStarted: boolean }> {
+  async startRevocationFanout(input: RevocationFanoutInput): Promise<{ readonly alreadyStarted: boolean }> {
     const name = `revoke-${input.sessionId}`;
     await this.#call({ kind: 'startRevocationFanout', name, input });
     const alreadyStarted = this.#running.has(`fanout/${name}`);

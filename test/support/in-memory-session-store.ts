@@ -27,11 +27,10 @@ import {
   expireSession,
   revokeSession,
   type Session,
-  type SessionGrant,
   type TransitionResult,
   touchSession,
 } from '../../src/domain/session.js';
-import type { Page, PageRequest, SessionStore } from '../../src/ports.js';
+import type { Page, PageRequest, SessionStore, TouchInput } from '../../src/ports.js';
 
 type StoreMethod = keyof SessionStore;
 
@@ -94,15 +93,7 @@ export class InMemorySessionStore implements SessionStore {
     return row === undefined ? undefined : { ...row };
   }
 
-  async touch(
-    sessionId: string,
-    input: {
-      readonly principalArn: string;
-      readonly now: Date;
-      readonly extendTo?: string;
-      readonly grants?: readonly SessionGrant[];
-    },
-  ): Promise<TransitionResult> {
+  async touch(sessionId: string, input: TouchInput): Promise<TransitionResult> {
     this.#maybeFail('touch');
     const extendTo = input.extendTo === undefined ? undefined : canonicalInstant(input.extendTo, 'extendTo');
     const row = this.#rows.get(sessionId);

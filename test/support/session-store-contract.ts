@@ -11,6 +11,7 @@ import { InvalidCursorError, SessionAlreadyExistsError } from '../../src/domain/
 import { randomIds } from '../../src/domain/ids.js';
 import { newSession, type Session, type TransitionResult } from '../../src/domain/session.js';
 import type { SessionStore } from '../../src/ports.js';
+import { iamUserCaller } from './callers.js';
 
 export const CONTRACT_AUDIT_RETENTION_SECONDS = 3600;
 export const CONTRACT_POLICY = { idleTimeoutSeconds: 3600, maxLifetimeSeconds: 4 * 3600 } as const;
@@ -32,14 +33,7 @@ export const makeSession = (overrides: { user?: string; now?: Date; sessionId?: 
   const user = overrides.user ?? freshUser();
   return newSession({
     sessionId: overrides.sessionId ?? randomIds.sessionId(),
-    caller: {
-      user,
-      principalArn: `arn:aws:iam::123456789012:user/${user}`,
-      accountId: '123456789012',
-      partition: 'aws',
-      principalType: 'iam-user',
-      viaIdentityCenter: false,
-    },
+    caller: iamUserCaller(user),
     profile: 'readonly',
     roleArn: 'arn:aws:iam::123456789012:role/sentinel-readonly',
     sourceIdentity: `sentinel:${user}:direct:req-1`,
