@@ -47,9 +47,11 @@ import {
   hasExactStringKeys,
   isCanonicalInstant,
   isRecord,
+  isUserCursor,
   pageLimit,
   parseSessionRecord,
   soonestExpiryFirst,
+  type UserCursor,
 } from './session-store-rules.js';
 
 export const BY_USER_INDEX = 'byUser';
@@ -95,24 +97,10 @@ type UpdateOutcome =
 
 type ShardPosition = 'start' | 'done' | { readonly expiresAt: string; readonly sessionId: string };
 
-interface UserCursor {
-  readonly k: 'user';
-  readonly user: string;
-  readonly createdAt: string;
-  readonly sessionId: string;
-}
-
 interface ActiveCursor {
   readonly k: 'active';
   readonly shards: readonly ShardPosition[];
 }
-
-const isUserCursor = (value: unknown): value is UserCursor =>
-  hasExactStringKeys(value, ['k', 'user', 'createdAt', 'sessionId']) &&
-  isRecord(value) &&
-  value.k === 'user' &&
-  value.sessionId !== '' &&
-  isCanonicalInstant(value.createdAt);
 
 const isShardPosition = (value: unknown): value is ShardPosition =>
   value === 'start' ||

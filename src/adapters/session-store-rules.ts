@@ -179,3 +179,18 @@ export const assertStorableSession = (session: Session): void => {
   const problems = sessionProblems(session);
   if (problems.length > 0) throw new InvalidInputError(`session is malformed: ${problems.join('; ')}`);
 };
+
+/** Where listByUser stopped: the last row's key in the byUser index (the same for every store). */
+export interface UserCursor {
+  readonly k: 'user';
+  readonly user: string;
+  readonly createdAt: string;
+  readonly sessionId: string;
+}
+
+export const isUserCursor = (value: unknown): value is UserCursor =>
+  hasExactStringKeys(value, ['k', 'user', 'createdAt', 'sessionId']) &&
+  isRecord(value) &&
+  value.k === 'user' &&
+  value.sessionId !== '' &&
+  isCanonicalInstant(value.createdAt);

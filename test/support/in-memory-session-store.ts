@@ -15,9 +15,11 @@ import {
   extensionFor,
   hasExactStringKeys,
   isRecord,
+  isUserCursor,
   newestFirst,
   pageLimit,
   soonestExpiryFirst,
+  type UserCursor,
 } from '../../src/adapters/session-store-rules.js';
 import { DEFAULT_AUDIT_RETENTION_SECONDS, ttlFor } from '../../src/domain/durations.js';
 import { InvalidCursorError, SessionAlreadyExistsError } from '../../src/domain/errors.js';
@@ -34,20 +36,12 @@ import type { Page, PageRequest, SessionStore, TouchInput } from '../../src/port
 
 type StoreMethod = keyof SessionStore;
 
-interface UserCursor {
-  readonly k: 'user';
-  readonly user: string;
-  readonly createdAt: string;
-  readonly sessionId: string;
-}
 interface ActiveCursor {
   readonly k: 'active';
   readonly expiresAt: string;
   readonly sessionId: string;
 }
 
-const isUserCursor = (value: unknown): value is UserCursor =>
-  hasExactStringKeys(value, ['k', 'user', 'createdAt', 'sessionId']) && isRecord(value) && value.k === 'user';
 const isActiveCursor = (value: unknown): value is ActiveCursor =>
   hasExactStringKeys(value, ['k', 'expiresAt', 'sessionId']) && isRecord(value) && value.k === 'active';
 

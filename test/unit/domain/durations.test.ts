@@ -19,25 +19,12 @@ import {
 import { InvalidInputError } from '../../../src/domain/errors.js';
 import type { CallerIdentity } from '../../../src/domain/identity.js';
 import { newSession, type Session, touchSession } from '../../../src/domain/session.js';
+import { intIn, prng } from '../../support/prng.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
 const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
 const iso = (seconds: number): string => at(seconds).toISOString();
 const ms = (value: string): number => new Date(value).getTime();
-
-/** mulberry32: a tiny seeded PRNG so the generated sequences are the same on every run. */
-const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-const intIn = (next: () => number, min: number, max: number): number =>
-  min + Math.floor(next() * (max - min + 1));
 
 describe('validatePolicy', () => {
   it.each([

@@ -5,21 +5,10 @@ import {
   isValidStsName,
   STS_NAME_MAX,
 } from '../../../src/domain/sts-names.js';
+import { prng } from '../../support/prng.js';
 
 /** STS AssumeRole: SourceIdentity and RoleSessionName are 2–64 characters of `[\w+=,.@-]` (ASCII \w). */
 const STS_PATTERN = /^[A-Za-z0-9_+=,.@-]{2,64}$/;
-
-/** mulberry32: a tiny seeded PRNG so the generated spread is the same on every run. */
-const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 /** Pieces a hostile user name is built from: valid chars, separators, whitespace, unicode, emoji, lone surrogates. */
 const PIECES = [
