@@ -1,4 +1,5 @@
 /** The STS adapter against a mocked STS client: the exact AssumeRole input, the answer's shape, its errors. */
+import { Readable } from 'node:stream';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,4 +114,40 @@ describe('StsCredentialIssuer', () => {
 
     await expect(issuer.issue(REQUEST)).rejects.toBeInstanceOf(IssuerFailedError);
   });
+});
+
+describe('StsCredentialIssuer with the SDK retrying for real', () => {
+  it('gives up with IssuerThrottledError only after the client used all its attempts', async () => {
+    // Prepare: a real STSClient whose HTTP layer always answers STS's throttling error.
+    sts.restore();
+    let calls = 0;
+    const throttled =
+      '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>' +
+      '<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fixture</RequestId></ErrorResponse>';
+    const client = new STSClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIAFIXTURE', secretAccessKey: 'fixture' },
+      maxAttempts: 3,
+      requestHandler: {
+        handle: async () => {
+          calls += 1;
+          return {
+            response: {
+              statusCode: 400,
+              headers: { 'content-type': 'text/xml' },
+              body: Readable.from([Buffer.from(throttled)]),
+            },
+          };
+        },
+      },
+    });
+    const issuer = new StsCredentialIssuer({ client });
+    try {
+      // Act / Assess
+      await expect(issuer.issue(REQUEST)).rejects.toBeInstanceOf(IssuerThrottledError);
+      expect(calls).toBe(3);
+    } finally {
+      client.destroy();
+    }
+  }, 20_000);
 });
