@@ -190,6 +190,21 @@ describe('stream poller on DynamoDB Local', () => {
     await expect.poll(() => invocations.flat().map(keyOf), { timeout: 10_000 }).toContain('bg-1');
     await poller.stop();
   });
+
+  it('gathers records over the batching window into one invocation, as MaximumBatchingWindowInSeconds does', async () => {
+    // Prepare: a window far longer than the time the three writes take
+    const { invocations, handler } = recordingHandler();
+    const poller = await newPoller(handler, { pollIntervalMs: 20, batchingWindowMs: 1500, batchSize: 100 });
+    poller.start();
+    // Act
+    await put('window-1');
+    await put('window-2');
+    await put('window-3');
+    await expect.poll(() => invocations.flat().length, { timeout: 10_000 }).toBe(3);
+    await poller.stop();
+    // Assess
+    expect(invocations.map((batch) => batch.map(keyOf))).toEqual([['window-1', 'window-2', 'window-3']]);
+  });
 });
 
 describe('stream records as AWS sends them', () => {
