@@ -26,6 +26,11 @@ export interface TouchInput {
   readonly extendTo?: string;
   /** Also refuse (NotGranted) unless the session's (profile, roleArn) is one of these. */
   readonly grants?: readonly SessionGrant[];
+  /**
+   * Also refuse (AtMaxLifetime), writing nothing, unless the session lasts until at least this instant after
+   * the touch: a use that cannot be served is not counted.
+   */
+  readonly minEndsAt?: string;
 }
 
 export interface SessionStore {

@@ -32,7 +32,6 @@ import {
   expireSession,
   revokeSession,
   type Session,
-  type SessionGrant,
   type TransitionResult,
   touchSession,
 } from '../domain/session.js';
@@ -41,8 +40,10 @@ import {
   assertStorableSession,
   COUNT_ONLY_POLICY,
   canonicalInstant,
+  checkTouchBounds,
   decodeCursor,
   encodeCursor,
+  endsTooSoon,
   extensionFor,
   hasExactStringKeys,
   isCanonicalInstant,
@@ -221,37 +222,43 @@ export class DynamoDbSessionStore implements SessionStore {
     if (input.grants !== undefined && (input.grants.length === 0 || input.grants.length > MAX_TOUCH_GRANTS)) {
       throw new InvalidInputError(`touch takes 1-${MAX_TOUCH_GRANTS} grants, got ${input.grants.length}`);
     }
-    const refusalOf = (old: Session): TransitionResult | undefined => {
+    // The domain's refusal, else AtMaxLifetime when the next attempt (extending to `next`) would leave the
+    // session ending too soon: that attempt is then not made, so nothing is written.
+    const refusalOf = (old: Session, next: string | undefined): TransitionResult | undefined => {
       const checked = touchSession(old, {
         principalArn: input.principalArn,
         now: input.now,
         policy: COUNT_ONLY_POLICY,
         ...(input.grants ? { grants: input.grants } : {}),
       });
-      return checked.ok ? undefined : checked;
+      if (!checked.ok) return checked;
+      return endsTooSoon(old, next, input.minEndsAt)
+        ? refuse({ kind: 'AtMaxLifetime', session: old })
+        : undefined;
     };
     const requested = input.extendTo === undefined ? undefined : canonicalInstant(input.extendTo, 'extendTo');
+    checkTouchBounds(requested, input.minEndsAt);
     // 1: as asked. 2: the asked extension capped at maxExpiresAt, or none if it would shorten the session
     // (the caller's view was stale). 3: no extension at all, which only fails for a domain reason.
     const first = await this.#touchOnce(sessionId, input, requested);
     if (first.kind === 'done') return first.result;
-    const refusal = refusalOf(first.old);
+    const refusal = refusalOf(first.old, requested);
     if (refusal) return refusal;
     if (requested === undefined) throw this.#inconsistent('touch', sessionId);
     const second = await this.#touchOnce(sessionId, input, extensionFor(first.old, requested));
     if (second.kind === 'done') return second.result;
-    const secondRefusal = refusalOf(second.old);
+    const secondRefusal = refusalOf(second.old, undefined);
     if (secondRefusal) return secondRefusal;
     const third = await this.#touchOnce(sessionId, input, undefined);
     if (third.kind === 'done') return third.result;
-    const thirdRefusal = refusalOf(third.old);
+    const thirdRefusal = refusalOf(third.old, undefined);
     if (thirdRefusal) return thirdRefusal;
     throw this.#inconsistent('touch', sessionId);
   }
 
   async #touchOnce(
     sessionId: string,
-    input: { readonly principalArn: string; readonly now: Date; readonly grants?: readonly SessionGrant[] },
+    input: TouchInput,
     extendTo: string | undefined,
   ): Promise<{ kind: 'done'; result: TransitionResult } | { kind: 'failed'; old: Session }> {
     const grants = input.grants ?? [];
@@ -267,6 +274,8 @@ export class DynamoDbSessionStore implements SessionStore {
               `(${grants.map((_, i) => `(#profile = :grantProfile${i} AND #roleArn = :grantRole${i})`).join(' OR ')})`,
             ]),
       ...(extendTo === undefined ? [] : ['#maxExpiresAt >= :extendTo AND #expiresAt <= :extendTo']),
+      // Without an extension the session keeps its expiry, which must still reach the caller's minimum.
+      ...(extendTo === undefined && input.minEndsAt !== undefined ? ['#expiresAt >= :minEndsAt'] : []),
     ].join(' AND ');
     const update = [
       `SET #lastAccessAt = :now${extendTo === undefined ? '' : ', #expiresAt = :extendTo, #ttl = :ttl'}`,
@@ -281,6 +290,9 @@ export class DynamoDbSessionStore implements SessionStore {
     if (extendTo !== undefined) {
       values[':extendTo'] = extendTo;
       values[':ttl'] = ttlFor(extendTo, this.#auditRetentionSeconds);
+    }
+    if (extendTo === undefined && input.minEndsAt !== undefined) {
+      values[':minEndsAt'] = canonicalInstant(input.minEndsAt, 'minEndsAt');
     }
     grants.forEach((grant, i) => {
       values[`:grantProfile${i}`] = grant.profile;

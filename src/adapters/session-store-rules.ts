@@ -49,6 +49,27 @@ export const extensionFor = (
   return isPast(capped, new Date(session.expiresAt)) ? undefined : capped;
 };
 
+/**
+ * When a touch asking for `extendTo` (or none) would leave the session ending before `minEndsAt`, the
+ * AtMaxLifetime refusal; both stores ask this before writing.
+ */
+export const endsTooSoon = (
+  session: { readonly expiresAt: string; readonly maxExpiresAt: string },
+  extendTo: string | undefined,
+  minEndsAt: string | undefined,
+): boolean => {
+  if (minEndsAt === undefined) return false;
+  const end = (extendTo === undefined ? undefined : extensionFor(session, extendTo)) ?? session.expiresAt;
+  return new Date(end).getTime() < new Date(minEndsAt).getTime();
+};
+
+/** A touch that asks to extend to before its own minimum end is a caller bug, refused before any write. */
+export const checkTouchBounds = (extendTo: string | undefined, minEndsAt: string | undefined): void => {
+  if (extendTo !== undefined && minEndsAt !== undefined && new Date(extendTo) < new Date(minEndsAt)) {
+    throw new InvalidInputError(`extendTo (${extendTo}) is before minEndsAt (${minEndsAt})`);
+  }
+};
+
 /** Opaque cursors: base64url JSON. Decoding never trusts the content; `validate` must vouch for its shape. */
 export const encodeCursor = (value: unknown): string =>
   Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');

@@ -64,6 +64,8 @@ export type TransitionRefusal =
   | { readonly kind: 'AlreadyTerminal'; readonly status: TerminalStatus; readonly session: Session }
   | { readonly kind: 'NotOwner'; readonly session: Session }
   | { readonly kind: 'NotGranted'; readonly session: Session }
+  /** Even after this touch the session would end before the caller's `minEndsAt`: it is at its hard cap. */
+  | { readonly kind: 'AtMaxLifetime'; readonly session: Session }
   | { readonly kind: 'Expired'; readonly session: Session }
   | { readonly kind: 'NotYetExpired'; readonly session: Session };
 

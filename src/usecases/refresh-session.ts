@@ -8,7 +8,14 @@
  * extended. After it, AssumeRole and the SessionTouched event run concurrently: the event states a fact
  * already true in the table. A request costs two AWS round trips.
  */
-import { credentialDuration, isPast, wholeSecondsAfter } from '../domain/durations.js';
+import {
+  CREDENTIAL_SAFETY_MARGIN_SECONDS,
+  credentialDuration,
+  isPast,
+  STS_MIN_DURATION_SECONDS,
+  secondsUntil,
+  wholeSecondsAfter,
+} from '../domain/durations.js';
 import { DomainError } from '../domain/errors.js';
 import { sessionTouched } from '../domain/events.js';
 import type { CallerIdentity } from '../domain/identity.js';
@@ -127,6 +134,12 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
     if (refusal.kind === 'AlreadyTerminal') {
       return refuse(terminalRefusal(refusal.session) ?? { kind: 'SessionRevoked' });
     }
+    if (refusal.kind === 'AtMaxLifetime') {
+      return refuse({
+        kind: 'SessionAtMaxLifetime',
+        remainingSeconds: secondsUntil(refusal.session.expiresAt, now),
+      });
+    }
     if (refusal.kind === 'NotGranted') {
       const grant = grantOf(deps.profiles, refusal.session);
       deps.telemetry.count('ProfileChanged');
@@ -223,6 +236,13 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
         now,
         extendTo,
         grants,
+        // A session that cannot give even the shortest credential is at its end: refused before any write.
+        // Rounded up, so any session the store lets through has the whole 930 s credentialDuration needs.
+        minEndsAt: new Date(
+          Math.ceil(
+            (now.getTime() + (STS_MIN_DURATION_SECONDS + CREDENTIAL_SAFETY_MARGIN_SECONDS) * 1000) / 1000,
+          ) * 1000,
+        ).toISOString(),
       });
     } catch (error) {
       return storeFailed(input, now, error);
@@ -231,8 +251,8 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
 
     const session = touched.value;
     deps.lastKnown?.remember(session);
-    // Under 900 s (+ margin) left even after the touch: the caller must start a new session. The touch stays
-    // counted in the table (it was a use), but no credentials are vended and so no SessionTouched is announced.
+    // The touch already refused a session without 930 s left (minEndsAt), so this only guards the arithmetic:
+    // should it ever refuse, no credentials are vended and no SessionTouched is announced.
     // The touch already held the session to the allowlist; this only fetches the profile's limits.
     const grant = grantOf(deps.profiles, session);
     if (!grant.ok) return grant;

@@ -10,8 +10,10 @@ import {
   assertStorableSession,
   COUNT_ONLY_POLICY,
   canonicalInstant,
+  checkTouchBounds,
   decodeCursor,
   encodeCursor,
+  endsTooSoon,
   extensionFor,
   hasExactStringKeys,
   isRecord,
@@ -90,6 +92,7 @@ export class InMemorySessionStore implements SessionStore {
   async touch(sessionId: string, input: TouchInput): Promise<TransitionResult> {
     this.#maybeFail('touch');
     const extendTo = input.extendTo === undefined ? undefined : canonicalInstant(input.extendTo, 'extendTo');
+    checkTouchBounds(extendTo, input.minEndsAt);
     const row = this.#rows.get(sessionId);
     if (row === undefined) return refuse({ kind: 'NotFound' });
     const touched = touchSession(row, {
@@ -99,6 +102,7 @@ export class InMemorySessionStore implements SessionStore {
       ...(input.grants ? { grants: input.grants } : {}),
     });
     if (!touched.ok) return touched;
+    if (endsTooSoon(row, extendTo, input.minEndsAt)) return refuse({ kind: 'AtMaxLifetime', session: row });
     const extension = extendTo === undefined ? undefined : extensionFor(row, extendTo);
     const next: Session = {
       ...touched.value,

@@ -230,6 +230,51 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         expect(succeeded(result).requestCount).toBe(session.requestCount + 1);
       });
 
+      it.each([
+        ['with an extension capped by the hard limit', 'extend'],
+        ['without an extension', 'keep'],
+      ])(
+        'refuses AtMaxLifetime %s when the session would end before minEndsAt, and changes nothing',
+        async (_l, mode) => {
+          // Prepare: 4 h hard cap, already extended to it; at T0 + 3 h 50 min only 10 minutes are left
+          // whatever the touch does.
+          const session = makeSession();
+          await store().create(session);
+          const now = at(T0, 3 * 3600 + 50 * 60);
+          await store().touch(session.sessionId, {
+            principalArn: session.principalArn,
+            now: at(T0, 60),
+            extendTo: session.maxExpiresAt,
+          });
+          const before = await store().get(session.sessionId);
+          // Act
+          const result = await store().touch(session.sessionId, {
+            principalArn: session.principalArn,
+            now,
+            ...(mode === 'extend' ? { extendTo: iso(T0, 5 * 3600) } : {}),
+            minEndsAt: iso(T0, 3 * 3600 + 50 * 60 + 930),
+          });
+          // Assess
+          expect(refusedWith(result).kind).toBe('AtMaxLifetime');
+          expect(await store().get(session.sessionId)).toEqual(before);
+          expect(before?.expiresAt).toBe(session.maxExpiresAt);
+        },
+      );
+
+      it('refuses an extendTo before minEndsAt as a caller bug, writing nothing', async () => {
+        const session = makeSession();
+        await store().create(session);
+        await expect(
+          store().touch(session.sessionId, {
+            principalArn: session.principalArn,
+            now: at(T0, 60),
+            extendTo: iso(T0, 600),
+            minEndsAt: iso(T0, 1200),
+          }),
+        ).rejects.toThrow(/before minEndsAt/);
+        expect(await store().get(session.sessionId)).toEqual(session);
+      });
+
       it('refuses a session at or past its expiry with Expired and changes nothing', async () => {
         const session = makeSession();
         await store().create(session);
