@@ -7,6 +7,7 @@
  * An id is kept until no credential carrying its tag can still be alive (`until`), then pruned, so the
  * policy stays within IAM's size quota. A live id is never dropped to make room: a full list is an error.
  */
+import { STS_ROLE_CHAINING_MAX_DURATION_SECONDS } from './durations.js';
 import { DomainError, InvalidInputError } from './errors.js';
 import { isSessionId } from './ids.js';
 
@@ -18,12 +19,6 @@ export const DENY_POLICY_NAME = 'SentinelRevokedSessions';
 
 /** IAM: all inline policies of one role together, in non-whitespace characters. */
 export const IAM_ROLE_INLINE_POLICY_MAX_CHARS = 10_240;
-
-/**
- * A vended credential ends by the session's expiresAt (DurationSeconds ≤ expiresAt − now); one chained from
- * it lives at most 3600 s more (STS's role-chaining cap). Past that, nothing carrying the tag is alive.
- */
-export const CHAINED_CREDENTIAL_MAX_SECONDS = 3600;
 
 /** The deny list has no room for another live id within the policy size quota. */
 export class DenyListFullError extends DomainError {
@@ -67,9 +62,12 @@ const millis = (value: string, what: string): number => {
   return ms;
 };
 
-/** `until` for a revoked session: its expiresAt plus the role-chaining margin. */
+/**
+ * `until` for a revoked session. A vended credential ends by the session's expiresAt; one chained from it
+ * lives at most STS's role-chaining cap more. Past that, nothing carrying the tag is alive.
+ */
 export const denyUntil = (expiresAt: string): string =>
-  new Date(millis(expiresAt, 'expiresAt') + CHAINED_CREDENTIAL_MAX_SECONDS * 1000).toISOString();
+  new Date(millis(expiresAt, 'expiresAt') + STS_ROLE_CHAINING_MAX_DURATION_SECONDS * 1000).toISOString();
 
 const byUntilThenId = (a: DenyEntry, b: DenyEntry): number =>
   Date.parse(a.until) - Date.parse(b.until) || (a.sessionId < b.sessionId ? -1 : 1);

@@ -1,9 +1,8 @@
 import { InvalidInputError } from './errors.js';
 import { ok, type Result, refuse } from './result.js';
 
-/** STS AssumeRole accepts DurationSeconds in [900, 43200] for a role assumed with long-term credentials. */
+/** STS AssumeRole accepts DurationSeconds from 900 (up to 43200 with long-term credentials; see below). */
 export const STS_MIN_DURATION_SECONDS = 900;
-export const STS_MAX_DURATION_SECONDS = 43_200;
 
 /**
  * The effective ceiling of every credential we vend. The vend Lambda calls AssumeRole with its own role's
@@ -19,11 +18,14 @@ export const STS_ROLE_CHAINING_MAX_DURATION_SECONDS = 3600;
  */
 export const CREDENTIAL_SAFETY_MARGIN_SECONDS = 30;
 
+/** The least time a session must have left to be served at all: the STS minimum plus the safety margin. */
+export const MIN_SERVABLE_SECONDS = STS_MIN_DURATION_SECONDS + CREDENTIAL_SAFETY_MARGIN_SECONDS;
+
 /**
- * The shortest idle window in which a new session can be served at all: the STS minimum, the safety margin,
- * and one second lost to expiries rounded down to the whole second. A shorter window would refuse every create.
+ * The shortest idle window in which a new session can be served at all: MIN_SERVABLE_SECONDS and one second
+ * lost to expiries rounded down to the whole second. A shorter window would refuse every create.
  */
-export const MIN_SERVABLE_IDLE_SECONDS = STS_MIN_DURATION_SECONDS + CREDENTIAL_SAFETY_MARGIN_SECONDS + 1;
+export const MIN_SERVABLE_IDLE_SECONDS = MIN_SERVABLE_SECONDS + 1;
 
 /** How long a session may live: idle window extended by each touch, hard cap from creation. */
 export interface SessionPolicy {
@@ -142,12 +144,18 @@ export const credentialDuration = (input: {
     return refuse({ kind: 'DurationOutOfRange', min: STS_MIN_DURATION_SECONDS, max: profileMax, requested });
   }
   const remainingSeconds = secondsUntil(input.expiresAt, input.now);
-  const usable = remainingSeconds - CREDENTIAL_SAFETY_MARGIN_SECONDS;
-  if (usable < STS_MIN_DURATION_SECONDS) {
+  if (remainingSeconds < MIN_SERVABLE_SECONDS) {
     return refuse({ kind: 'AtMaxLifetime', remainingSeconds });
   }
-  return ok(Math.min(requested, usable));
+  return ok(Math.min(requested, remainingSeconds - CREDENTIAL_SAFETY_MARGIN_SECONDS));
 };
+
+/**
+ * The earliest end a session may have and still be served at `now` (MIN_SERVABLE_SECONDS later), rounded up
+ * to the whole second so that any session ending at or after it passes credentialDuration.
+ */
+export const minimumServableEnd = (now: Date): string =>
+  new Date(Math.ceil((now.getTime() + MIN_SERVABLE_SECONDS * 1000) / 1000) * 1000).toISOString();
 
 /** DynamoDB TTL (epoch seconds): the row stays for audit `retentionSeconds` after the session's end. */
 export const ttlFor = (expiresAt: string, retentionSeconds = DEFAULT_AUDIT_RETENTION_SECONDS): number => {

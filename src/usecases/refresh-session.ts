@@ -9,10 +9,9 @@
  * already true in the table. A request costs two AWS round trips.
  */
 import {
-  CREDENTIAL_SAFETY_MARGIN_SECONDS,
   credentialDuration,
   isPast,
-  STS_MIN_DURATION_SECONDS,
+  minimumServableEnd,
   secondsUntil,
   wholeSecondsAfter,
 } from '../domain/durations.js';
@@ -141,15 +140,15 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
       });
     }
     if (refusal.kind === 'NotGranted') {
+      // The store checked the same allowlist the container holds, so grantOf names the reason.
       const grant = grantOf(deps.profiles, refusal.session);
+      if (grant.ok) throw new Error('touch refused NotGranted for a session the allowlist grants');
       deps.telemetry.count('ProfileChanged');
       deps.telemetry.warn('session refused: its profile was removed or now maps to another role', {
         profile: refusal.session.profile,
-        ...(grant.ok ? {} : { reason: grant.refusal.reason }),
+        reason: grant.refusal.reason,
       });
-      return grant.ok
-        ? refuse({ kind: 'ProfileChanged', profile: refusal.session.profile, reason: 'roleChanged' })
-        : grant;
+      return grant;
     }
     if (refusal.kind === 'Expired') return expireLazily(refusal.session, now);
     throw new Error(`touch refused with unexpected ${refusal.kind}`);
@@ -237,12 +236,7 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
         extendTo,
         grants,
         // A session that cannot give even the shortest credential is at its end: refused before any write.
-        // Rounded up, so any session the store lets through has the whole 930 s credentialDuration needs.
-        minEndsAt: new Date(
-          Math.ceil(
-            (now.getTime() + (STS_MIN_DURATION_SECONDS + CREDENTIAL_SAFETY_MARGIN_SECONDS) * 1000) / 1000,
-          ) * 1000,
-        ).toISOString(),
+        minEndsAt: minimumServableEnd(now),
       });
     } catch (error) {
       return storeFailed(input, now, error);
@@ -251,11 +245,11 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
 
     const session = touched.value;
     deps.lastKnown?.remember(session);
-    // The touch already refused a session without 930 s left (minEndsAt), so this only guards the arithmetic:
-    // should it ever refuse, no credentials are vended and no SessionTouched is announced.
     // The touch already held the session to the allowlist; this only fetches the profile's limits.
     const grant = grantOf(deps.profiles, session);
     if (!grant.ok) return grant;
+    // The touch already refused a session without MIN_SERVABLE_SECONDS left (minEndsAt), so this only guards
+    // the arithmetic: should it ever refuse, no credentials are vended and no SessionTouched is announced.
     const duration = durationFor(session, grant.value, now);
     if (!duration.ok) return duration;
     const [issued] = await Promise.all([
