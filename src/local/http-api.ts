@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Context } from 'aws-lambda';
 import type { HttpApiEvent, HttpResult } from '../handlers/http/event.js';
+import { errorResponse } from '../handlers/http/response.js';
 
 export const LOCAL_CALLER_HEADER = 'x-sentinel-local-caller-arn';
 /** API Gateway's own limit on a request body is 10 MB; the handler enforces its much smaller one. */
@@ -138,24 +139,18 @@ const revokeFrom = async (
   caller: string | undefined,
   body: string,
 ): Promise<HttpResult> => {
-  const json = (status: number, value: unknown): HttpResult => ({
-    statusCode: status,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(value),
-  });
-  if (!caller)
-    return json(401, { code: 'MissingIdentity', message: `the ${LOCAL_CALLER_HEADER} header is required` });
+  if (!caller) return errorResponse(401, 'MissingIdentity', `the ${LOCAL_CALLER_HEADER} header is required`);
   let reason = 'revoked locally';
   if (body.trim() !== '') {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
     } catch {
-      return json(400, { code: 'MalformedJson', message: 'the body is not JSON' });
+      return errorResponse(400, 'MalformedJson', 'the body is not JSON');
     }
     const given = (parsed as { reason?: unknown } | null)?.reason;
     if (given !== undefined && (typeof given !== 'string' || given.length === 0 || given.length > 256)) {
-      return json(400, { code: 'InvalidReason', message: 'reason must be a string of 1-256 characters' });
+      return errorResponse(400, 'InvalidReason', 'reason must be a string of 1-256 characters');
     }
     if (typeof given === 'string') reason = given;
   }

@@ -15,6 +15,7 @@ import { DynamoDbSessionStore } from '../adapters/dynamodb-session-store.js';
 import { OfflineCredentialIssuer } from '../adapters/offline-credential-issuer.js';
 import { systemClock } from '../domain/clock.js';
 import { randomIds } from '../domain/ids.js';
+import { errorResponse, json } from '../handlers/http/response.js';
 import { powertoolsTelemetry } from '../handlers/http/telemetry.js';
 import { createVendApi } from '../handlers/http/vend-api.js';
 import {
@@ -150,18 +151,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       ...(options.httpPort === undefined ? {} : { port: options.httpPort }),
       revoke: async ({ sessionId, by, reason }) => {
         const revoked = await store.revoke(sessionId, { by, reason, now: new Date() });
-        const status = revoked.ok ? 200 : revoked.refusal.kind === 'NotFound' ? 404 : 409;
-        const body = revoked.ok
-          ? { sessionId, status: 'revoked', revokedAt: revoked.value.revokedAt }
-          : {
-              code: revoked.refusal.kind,
-              message: `session ${sessionId} cannot be revoked: ${revoked.refusal.kind}`,
-            };
-        return {
-          statusCode: status,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        };
+        if (revoked.ok)
+          return json(200, { sessionId, status: 'revoked', revokedAt: revoked.value.revokedAt });
+        const { kind } = revoked.refusal;
+        return errorResponse(
+          kind === 'NotFound' ? 404 : 409,
+          kind,
+          `session ${sessionId} cannot be revoked: ${kind}`,
+        );
       },
     });
     stopping.push(() => http.close());
