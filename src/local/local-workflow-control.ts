@@ -79,6 +79,7 @@ export class LocalWorkflowControl implements WorkflowControl {
   readonly accessEnforcer: AccessEnforcer;
   readonly #options: LocalWorkflowControlOptions;
   readonly #aborts = new Map<string, () => void>();
+  readonly #definitions = new Map<LocalExecutionRecord['stateMachine'], ReturnType<typeof substitute>>();
 
   constructor(options: LocalWorkflowControlOptions) {
     this.#options = options;
@@ -150,6 +151,22 @@ export class LocalWorkflowControl implements WorkflowControl {
     };
   }
 
+  /** Read and substituted once per state machine, not once per execution. */
+  #definitionOf(stateMachine: LocalExecutionRecord['stateMachine']): ReturnType<typeof substitute> {
+    let definition = this.#definitions.get(stateMachine);
+    if (definition === undefined) {
+      definition = substitute(rawDefinitionOf(stateMachine), {
+        SessionsTableName: this.#options.sessionsTableName,
+        EventBusName: this.#options.eventBusName,
+        NotificationTopicArn:
+          this.#options.notificationTopicArn ?? 'arn:aws:sns:us-east-1:000000000000:sentinel-sessions-local',
+        RevocationEnforcerFunctionArn: LOCAL_REVOCATION_ENFORCER_ARN,
+      });
+      this.#definitions.set(stateMachine, definition);
+    }
+    return definition;
+  }
+
   async #start(
     stateMachine: LocalExecutionRecord['stateMachine'],
     name: string,
@@ -158,13 +175,7 @@ export class LocalWorkflowControl implements WorkflowControl {
   ): Promise<{ readonly alreadyStarted: boolean }> {
     const key = `${stateMachine}/${name}`;
     if (this.executions.has(key)) return { alreadyStarted: true };
-    const definition = substitute(rawDefinitionOf(stateMachine), {
-      SessionsTableName: this.#options.sessionsTableName,
-      EventBusName: this.#options.eventBusName,
-      NotificationTopicArn:
-        this.#options.notificationTopicArn ?? 'arn:aws:sns:us-east-1:000000000000:sentinel-sessions-local',
-      RevocationEnforcerFunctionArn: LOCAL_REVOCATION_ENFORCER_ARN,
-    });
+    const definition = this.#definitionOf(stateMachine);
     const execution = runLocalStateMachine({
       definition,
       services: this.#services(),
