@@ -13,7 +13,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // test/local checks the local stack (the emulator behind `npm start`), which needs DynamoDB Local too.
+          include: ['test/integration/**/*.test.ts', 'test/local/**/*.test.ts'],
           environment: 'node',
           // One DynamoDB Local for the whole run; each test file creates its own tables in it.
           globalSetup: ['test/support/global-setup.ts'],

@@ -5,14 +5,10 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createTemplateTables, localClientConfig, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
 import { randomIds } from '../../src/domain/ids.js';
 import { newSession } from '../../src/domain/session.js';
-import {
-  createTemplateTables,
-  localClientConfig,
-  startDynamoDbLocal,
-} from '../../src/local/dynamodb-local.js';
 import { iamUserCaller } from '../../test/support/callers.js';
 import { type Metrics, percentile, type Suite, timeMs } from '../harness.js';
 

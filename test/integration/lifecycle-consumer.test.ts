@@ -9,12 +9,12 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localClientConfig } from '../../local/dynamodb-local.js';
+import { LocalEventBus } from '../../local/event-bus.js';
+import { ManualClock } from '../../local/manual-clock.js';
+import { StreamPoller } from '../../local/stream-poller.js';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
-import { ManualClock } from '../../src/domain/clock.js';
 import type { Session } from '../../src/domain/session.js';
-import { localClientConfig } from '../../src/local/dynamodb-local.js';
-import { LocalEventBus } from '../../src/local/event-bus.js';
-import { StreamPoller } from '../../src/local/stream-poller.js';
 import {
   createLifecycleConsumer,
   oncePerStreamRecord,

@@ -4,9 +4,9 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { rawDefinitionOf, runLocalStateMachine, substitute } from '../../local/sfn-binder.js';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
 import { newSession, type Session } from '../../src/domain/session.js';
-import { rawDefinitionOf, runLocalStateMachine, substitute } from '../../src/local/sfn-binder.js';
 import { iamUserCaller } from '../support/callers.js';
 import { useLocalTables } from '../support/local-tables.js';
 

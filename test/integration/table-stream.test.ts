@@ -12,8 +12,8 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localClientConfig } from '../../local/dynamodb-local.js';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
-import { localClientConfig } from '../../src/local/dynamodb-local.js';
 import { useLocalTables } from '../support/local-tables.js';
 import { at, makeSession } from '../support/session-store-contract.js';
 

@@ -12,9 +12,9 @@ import { promisify } from 'node:util';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OfflineCredentialIssuer } from '../../local/offline-credential-issuer.js';
 import { buildHandler } from '../../scripts/build.js';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
-import { OfflineCredentialIssuer } from '../../src/adapters/offline-credential-issuer.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { randomIds } from '../../src/domain/ids.js';
 import type { HttpApiEvent } from '../../src/handlers/http/event.js';
@@ -24,7 +24,7 @@ import { parseProfiles } from '../../src/usecases/vend-profiles.js';
 import { silentTelemetry } from '../../src/usecases/vend-types.js';
 import { useLocalTables } from '../support/local-tables.js';
 import { RecordingPublisher } from '../support/recording-publisher.js';
-import { fixture, lambdaContext, OTHER_ARN, refreshOf, withBody, withCaller } from '../unit/vend/helpers.js';
+import { fixture, lambdaContext, OTHER_ARN, refreshOf, withBody, withCaller } from '../support/vend-api.js';
 
 const tables = useLocalTables();
 

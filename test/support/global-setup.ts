@@ -3,7 +3,7 @@
  * stops it. Tests read the endpoint with `inject('dynamoEndpoint')`.
  */
 import type { TestProject } from 'vitest/node';
-import { type RunningDynamoDb, startDynamoDbLocal } from '../../src/local/dynamodb-local.js';
+import { type RunningDynamoDb, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

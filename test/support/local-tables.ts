@@ -2,11 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, inject } from 'vitest';
-import {
-  createTemplateTables,
-  localClientConfig,
-  type TemplateTable,
-} from '../../src/local/dynamodb-local.js';
+import { createTemplateTables, localClientConfig, type TemplateTable } from '../../local/dynamodb-local.js';
 
 export interface LocalTables {
   readonly endpoint: string;

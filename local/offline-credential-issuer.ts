@@ -1,0 +1,45 @@
+/**
+ * LOCAL ONLY. STS cannot run locally, so the local stack mints credentials that have the exact shape of real
+ * ones and are unmistakably fake: AccessKeyId `ASIAOFFLINEFAKE…`, secret and token prefixed `OFFLINE-FAKE`.
+ * No AWS service accepts them. Every issuance logs a loud warning saying so.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../src/domain/clock.js';
+import { systemClock } from '../src/domain/clock.js';
+import type { CredentialIssuer, CredentialRequest, IssuedCredentials } from '../src/ports.js';
+
+export const OFFLINE_ACCESS_KEY_PREFIX = 'ASIAOFFLINEFAKE';
+
+const upperAlnum = (length: number): string =>
+  Array.from(randomBytes(length), (byte) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.charAt(byte % 32)).join('');
+
+export class OfflineCredentialIssuer implements CredentialIssuer {
+  readonly #clock: Clock;
+  readonly #warn: (message: string, attributes: Record<string, unknown>) => void;
+
+  constructor(
+    options: {
+      readonly clock?: Clock;
+      readonly warn?: (message: string, attributes: Record<string, unknown>) => void;
+    } = {},
+  ) {
+    this.#clock = options.clock ?? systemClock;
+    this.#warn = options.warn ?? ((message, attributes) => console.warn(message, attributes));
+  }
+
+  async issue(request: CredentialRequest): Promise<IssuedCredentials> {
+    const expiration = new Date(this.#clock.now().getTime() + request.durationSeconds * 1000);
+    const credentials: IssuedCredentials = {
+      // 20 characters like a real temporary key id, 15 of them the marker.
+      AccessKeyId: `${OFFLINE_ACCESS_KEY_PREFIX}${upperAlnum(5)}`,
+      SecretAccessKey: `OFFLINE-FAKE-${randomBytes(20).toString('base64url')}`,
+      Token: `OFFLINE-FAKE-TOKEN-${Buffer.from(JSON.stringify({ sessionId: request.sessionId, roleArn: request.roleArn })).toString('base64url')}`,
+      Expiration: expiration.toISOString(),
+    };
+    this.#warn(
+      '!!! OFFLINE CREDENTIAL ISSUER: these are FAKE credentials for local development; no AWS service accepts them. Never deploy the offline issuer. !!!',
+      { roleArn: request.roleArn, sessionId: request.sessionId, durationSeconds: request.durationSeconds },
+    );
+    return credentials;
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The whole pipeline on this machine, wired from the same use cases and adapters the Lambdas use:
+ * DynamoDB Local (tables from template.yaml) → stream poller → lifecycle consumer → workflows in the real ASL
+ * interpreter → a local EventBridge bus evaluating the template's rules. Only STS is replaced, by the offline
+ * issuer whose credentials are loudly fake. Used by `npm start` and by the end-to-end test.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbSessionStore } from '../src/adapters/dynamodb-session-store.js';
+import { systemClock } from '../src/domain/clock.js';
+import { randomIds } from '../src/domain/ids.js';
+import { errorResponse, json } from '../src/handlers/http/response.js';
+import { powertoolsTelemetry } from '../src/handlers/http/telemetry.js';
+import { createVendApi } from '../src/handlers/http/vend-api.js';
+import {
+  createLifecycleConsumer,
+  oncePerStreamRecord,
+  streamIdempotencyConfig,
+} from '../src/usecases/process-session-changes.js';
+import { parseProfiles } from '../src/usecases/vend-profiles.js';
+import {
+  createTemplateTables,
+  localClientConfig,
+  type RunningDynamoDb,
+  startDynamoDbLocal,
+} from './dynamodb-local.js';
+import { type EventEnvelope, jsonLinesFileTarget, LocalEventBus, rulesFromTemplate } from './event-bus.js';
+import { startHttpApi } from './http-api.js';
+import { LocalWorkflowControl } from './local-workflow-control.js';
+import { OfflineCredentialIssuer } from './offline-credential-issuer.js';
+import { type StreamPoller, startStreamPoller } from './stream-poller.js';
+import { loadTemplate, REPO_ROOT } from './template.js';
+
+/** Profiles for the local stack when PROFILES is not set: the roles do not exist; the issuer is offline. */
+export const LOCAL_PROFILES = {
+  dev: {
+    roleArn: 'arn:aws:iam::123456789012:role/sentinel-local-dev',
+    maxDurationSeconds: 3600,
+    // The shortest window PROFILES accepts: 900 s (STS minimum) + 30 s safety margin + 1 s of rounding.
+    idleTimeoutSeconds: 960,
+    maxLifetimeSeconds: 3600,
+  },
+};
+
+export interface LocalStackOptions {
+  readonly dynamoPort?: number;
+  readonly httpPort?: number;
+  /** Wait states last (real wait) / timeScale. */
+  readonly timeScale?: number;
+  readonly profiles?: unknown;
+  readonly auditLogPath?: string;
+  readonly onNotification?: (event: EventEnvelope) => void;
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  readonly batchingWindowMs?: number;
+}
+
+export interface LocalStack {
+  readonly dynamo: RunningDynamoDb;
+  readonly tables: Awaited<ReturnType<typeof createTemplateTables>>;
+  readonly url: string;
+  readonly bus: LocalEventBus;
+  readonly workflows: LocalWorkflowControl;
+  readonly store: DynamoDbSessionStore;
+  readonly poller: StreamPoller;
+  readonly auditLogPath: string;
+  stop(): Promise<void>;
+}
+
+export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
+  const dynamo = await startDynamoDbLocal(options.dynamoPort ? { port: options.dynamoPort } : {});
+  const stopping: (() => Promise<void> | void)[] = [() => dynamo.stop()];
+  try {
+    const tables = await createTemplateTables(dynamo.endpoint, { prefix: 'sentinel-local' });
+    const dynamodb = new DynamoDBClient(localClientConfig(dynamo.endpoint));
+    const documentClient = DynamoDBDocumentClient.from(dynamodb, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    stopping.push(() => dynamodb.destroy());
+    const logger = new Logger({
+      serviceName: 'sentinel-sessions-local',
+      logLevel: options.logLevel ?? 'INFO',
+    });
+
+    const bus = new LocalEventBus({ rules: rulesFromTemplate(loadTemplate()) });
+    const auditLogPath = options.auditLogPath ?? join(REPO_ROOT, '.local', 'audit.jsonl');
+    mkdirSync(dirname(auditLogPath), { recursive: true });
+    bus.addTarget('SessionsAuditRule', jsonLinesFileTarget(auditLogPath), 'AuditLogGroup');
+    bus.addTarget(
+      'SessionNotificationsRule',
+      options.onNotification ??
+        ((event) =>
+          logger.info('notification (SessionNotificationsRule → topic)', {
+            detailType: event['detail-type'],
+          })),
+      'NotificationsTopic',
+    );
+
+    const workflows = new LocalWorkflowControl({
+      dynamodb,
+      sessionsTableName: tables.SessionsTable,
+      eventBusName: bus.busName,
+      bus,
+      timeScale: options.timeScale ?? 1,
+      snsPublish: async ({ Message }) => {
+        logger.info('notification (revocation fan-out → topic)', { message: Message });
+        return { MessageId: `local-${Date.now()}` };
+      },
+      onExecutionEnd: (record) =>
+        logger.info('workflow execution ended', {
+          stateMachine: record.stateMachine,
+          execution: record.name,
+          status: record.status,
+          ...(record.error ? { error: record.error } : {}),
+        }),
+    });
+    stopping.push(() => workflows.abortAll());
+
+    const store = new DynamoDbSessionStore({ documentClient, tableName: tables.SessionsTable });
+    const count = (name: string, value = 1) => logger.debug('metric', { metric: name, value });
+    const api = createVendApi({
+      store,
+      issuer: new OfflineCredentialIssuer({
+        warn: (message, attributes) => logger.warn(message, attributes),
+      }),
+      publisher: bus,
+      clock: systemClock,
+      ids: randomIds,
+      profiles: parseProfiles(options.profiles ?? LOCAL_PROFILES),
+      storeFailure: 'deny',
+      telemetry: powertoolsTelemetry(logger, count),
+      idempotency: {
+        persistenceStore: new DynamoDBPersistenceLayer({
+          tableName: tables.IdempotencyTable,
+          awsSdkV3Client: dynamodb,
+        }),
+      },
+    });
+    const http = await startHttpApi({
+      handler: async (event, context) => {
+        try {
+          return await api(event, context);
+        } finally {
+          logger.resetKeys();
+        }
+      },
+      ...(options.httpPort === undefined ? {} : { port: options.httpPort }),
+      revoke: async ({ sessionId, by, reason }) => {
+        const revoked = await store.revoke(sessionId, { by, reason, now: new Date() });
+        if (revoked.ok)
+          return json(200, { sessionId, status: 'revoked', revokedAt: revoked.value.revokedAt });
+        const { kind } = revoked.refusal;
+        return errorResponse(
+          kind === 'NotFound' ? 404 : 409,
+          kind,
+          `session ${sessionId} cannot be revoked: ${kind}`,
+        );
+      },
+    });
+    stopping.push(() => http.close());
+
+    const streamIdempotency = streamIdempotencyConfig();
+    const consume = createLifecycleConsumer({
+      workflows,
+      events: bus,
+      clock: systemClock,
+      once: oncePerStreamRecord(
+        new DynamoDBPersistenceLayer({
+          tableName: tables.StreamIdempotencyTable,
+          awsSdkV3Client: dynamodb,
+        }),
+        streamIdempotency,
+      ),
+      log: { warn: (message, attributes) => logger.warn(message, attributes) },
+    });
+    const poller = startStreamPoller({
+      client: new DynamoDBStreamsClient(localClientConfig(dynamo.endpoint)),
+      tableName: tables.SessionsTable,
+      // As the Lambda handler does: in-progress records expire with the invocation.
+      handler: (event, context) => {
+        streamIdempotency.registerLambdaContext(context);
+        return consume(event, context);
+      },
+      batchingWindowMs: options.batchingWindowMs ?? 200,
+      pollIntervalMs: 100,
+      onFailure: (failure) =>
+        logger.error('stream records given up on (on-failure destination)', {
+          records: failure.records.length,
+          attempts: failure.attempts,
+        }),
+      onError: (error) => logger.error('stream poller error', { error: String(error) }),
+    });
+    stopping.push(() => poller.stop());
+
+    return {
+      dynamo,
+      tables,
+      url: http.url,
+      bus,
+      workflows,
+      store,
+      poller,
+      auditLogPath,
+      stop: async () => {
+        for (const stop of stopping.reverse()) await stop();
+      },
+    };
+  } catch (error) {
+    for (const stop of stopping.reverse()) await stop();
+    throw error;
+  }
+};

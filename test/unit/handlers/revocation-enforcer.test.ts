@@ -1,0 +1,132 @@
+/**
+ * The revocation enforcer: its input contract (the payload revocation-fanout builds from the session row,
+ * events/enforcer/revoked-session.json) and the handler end to end on mocked IAM and DynamoDB.
+ */
+import { readFileSync } from 'node:fs';
+import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AccessEnforcer } from '../../../src/ports.js';
+import {
+  createRevocationEnforcer,
+  InvalidEnforcementInputError,
+} from '../../../src/usecases/enforce-revocation.js';
+import { fakeLambdaContext } from '../../support/consumer-fakes.js';
+
+const fixture = JSON.parse(readFileSync('events/enforcer/revoked-session.json', 'utf8')) as Record<
+  string,
+  string
+>;
+
+/** Records what it was asked to deny. */
+const recording = () => {
+  const calls: Parameters<AccessEnforcer['denySession']>[0][] = [];
+  const enforcer: AccessEnforcer = {
+    denySession: async (input) => {
+      calls.push(input);
+      return { alreadyDenied: calls.length > 1 };
+    },
+  };
+  return { calls, enforcer };
+};
+
+describe('createRevocationEnforcer', () => {
+  it('denies the session on its role until an hour after its expiry', async () => {
+    // Prepare
+    const { calls, enforcer } = recording();
+    // Act
+    const result = await createRevocationEnforcer({ enforcer })(fixture);
+    // Assess
+    expect(calls).toEqual([
+      {
+        roleArn: 'arn:aws:iam::123456789012:role/sentinel-prod',
+        sessionId: '7f3a9c2e5b1d4e8fa0c6b2d9e4f1a3c5',
+        until: '2090-01-01T14:00:00.000Z',
+      },
+    ]);
+    expect(result).toEqual({
+      sessionId: '7f3a9c2e5b1d4e8fa0c6b2d9e4f1a3c5',
+      roleArn: 'arn:aws:iam::123456789012:role/sentinel-prod',
+      deniedUntil: '2090-01-01T14:00:00.000Z',
+      alreadyDenied: false,
+    });
+  });
+
+  it.each([
+    ['no object', null],
+    ['an array', [fixture]],
+    ['a missing sessionId', { ...fixture, sessionId: undefined }],
+    ['a sessionId that is not a session id', { ...fixture, sessionId: 'abc' }],
+    ['a user ARN for roleArn', { ...fixture, roleArn: 'arn:aws:iam::123456789012:user/bob' }],
+    ['DynamoDB JSON instead of a string', { ...fixture, roleArn: { S: fixture.roleArn } }],
+    ['a local-time expiresAt', { ...fixture, expiresAt: '2090-01-01T13:00:00' }],
+    ['an impossible expiresAt', { ...fixture, expiresAt: '2090-13-45T13:00:00Z' }],
+  ])('throws InvalidEnforcementInputError for %s, denying nothing', async (_name, input) => {
+    const { calls, enforcer } = recording();
+    await expect(createRevocationEnforcer({ enforcer })(input)).rejects.toThrow(InvalidEnforcementInputError);
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('revocation enforcer handler', () => {
+  const iam = mockClient(IAMClient);
+  // The adapter talks to the table through the document client.
+  const dynamo = mockClient(DynamoDBDocumentClient);
+  const policies: Record<string, string> = {};
+  const ENV = {
+    AWS_REGION: 'eu-west-1',
+    DENY_LIST_TABLE_NAME: 'sentinel-sessions-deny-list-dev',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  };
+  const loadHandler = async (env: Record<string, string | undefined> = ENV) => {
+    vi.resetModules();
+    vi.unstubAllEnvs();
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    return (await import('../../../src/handlers/revocation-enforcer.js')).handler;
+  };
+
+  beforeEach(() => {
+    iam.reset();
+    dynamo.reset();
+    // One stored row (conditions always hold: no concurrency here, see iam-access-enforcer.test.ts).
+    let row: Record<string, unknown> | undefined;
+    dynamo.on(GetCommand).callsFake(() => ({ Item: row }));
+    dynamo.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
+      row = input.Item;
+      return {};
+    });
+    iam.on(PutRolePolicyCommand).callsFake((input: { RoleName: string; PolicyDocument: string }) => {
+      policies[input.RoleName] = input.PolicyDocument;
+      return {};
+    });
+  });
+  afterAll(() => vi.unstubAllEnvs());
+
+  it('denies the fixture session on the sentinel-prod role', async () => {
+    // Prepare
+    const handler = await loadHandler();
+    // Act
+    const result = await handler(fixture, fakeLambdaContext());
+    // Assess
+    expect(result.alreadyDenied).toBe(false);
+    expect(JSON.parse(policies['sentinel-prod'] ?? '{}').Statement[0].Condition).toEqual({
+      StringEquals: { 'aws:PrincipalTag/SentinelSessionID': ['7f3a9c2e5b1d4e8fa0c6b2d9e4f1a3c5'] },
+    });
+  });
+
+  it('rethrows a bad input under its name so the workflow fails loudly', async () => {
+    const handler = await loadHandler();
+    await expect(handler({ sessionId: 'x' }, fakeLambdaContext())).rejects.toMatchObject({
+      name: 'InvalidEnforcementInputError',
+    });
+  });
+
+  it('fails its cold start naming DENY_LIST_TABLE_NAME when it is missing', async () => {
+    await expect(loadHandler({ ...ENV, DENY_LIST_TABLE_NAME: undefined })).rejects.toMatchObject({
+      name: 'ConfigurationError',
+    });
+    await expect(loadHandler({ ...ENV, DENY_LIST_TABLE_NAME: '' })).rejects.toThrow(/DENY_LIST_TABLE_NAME/);
+  });
+});
