@@ -10,7 +10,7 @@ import {
   type STSClient,
 } from '@aws-sdk/client-sts';
 import type { CredentialIssuer, CredentialRequest, IssuedCredentials } from '../ports.js';
-import { IssuerDeniedError, IssuerFailedError, IssuerThrottledError } from '../usecases/vend-errors.js';
+import { IssuerDeniedError, IssuerFailedError, IssuerThrottledError } from '../ports.js';
 
 export const SESSION_TAG_KEY = 'SentinelSessionID';
 

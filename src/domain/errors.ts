@@ -39,3 +39,23 @@ export class InvalidCursorError extends DomainError {
   override readonly name = 'InvalidCursorError';
   readonly code = 'InvalidCursor';
 }
+
+/**
+ * Name, code and message of an error for a log line. SDK messages carry ARNs and reasons, never a
+ * credential; nothing else of the error (its metadata, its request) is copied.
+ */
+export const describeError = (error: unknown): Record<string, string> => {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      errorName: error.name,
+      ...(typeof code === 'string' ? { errorCode: code } : {}),
+      errorMessage: error.message,
+    };
+  }
+  return { errorName: typeof error };
+};
+
+/** Whether `error` is an Error named one of `names` (SDK exceptions are told apart by name). */
+export const isNamed = (error: unknown, ...names: readonly string[]): boolean =>
+  error instanceof Error && names.includes(error.name);

@@ -1,7 +1,7 @@
 /** What the vend use cases share: their outcome, their refusals and their window on logs and metrics. */
 import type { Session } from '../domain/session.js';
 import type { IssuedCredentials } from '../ports.js';
-import { IssuerDeniedError, IssuerThrottledError } from './vend-errors.js';
+import { IssuerDeniedError, IssuerThrottledError } from '../ports.js';
 
 /**
  * SESSION_STORE_FAILURE (invariant 5): what to do when the Sessions table cannot be reached.

@@ -19,7 +19,7 @@ import { systemClock } from '../../src/domain/clock.js';
 import { randomIds } from '../../src/domain/ids.js';
 import type { HttpApiEvent } from '../../src/handlers/http/event.js';
 import { createVendApi, IDEMPOTENCY_TTL_SECONDS } from '../../src/handlers/http/vend-api.js';
-import { IssuerDeniedError } from '../../src/usecases/vend-errors.js';
+import { IssuerDeniedError } from '../../src/ports.js';
 import { parseProfiles } from '../../src/usecases/vend-profiles.js';
 import { silentTelemetry } from '../../src/usecases/vend-types.js';
 import { useLocalTables } from '../support/local-tables.js';

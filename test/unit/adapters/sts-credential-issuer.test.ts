@@ -5,11 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StsCredentialIssuer } from '../../../src/adapters/sts-credential-issuer.js';
 import type { CredentialRequest } from '../../../src/ports.js';
-import {
-  IssuerDeniedError,
-  IssuerFailedError,
-  IssuerThrottledError,
-} from '../../../src/usecases/vend-errors.js';
+import { IssuerDeniedError, IssuerFailedError, IssuerThrottledError } from '../../../src/ports.js';
 
 const sts = mockClient(STSClient);
 afterEach(() => sts.reset());

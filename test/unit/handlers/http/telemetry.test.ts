@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { powertoolsTelemetry } from '../../../../src/handlers/http/telemetry.js';
-import { IssuerFailedError } from '../../../../src/usecases/vend-errors.js';
+import { IssuerFailedError } from '../../../../src/ports.js';
 import {
   bodyOf,
   FIXTURE_USER,

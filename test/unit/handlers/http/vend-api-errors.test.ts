@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCallerArn } from '../../../../src/domain/identity.js';
 import { newSession, type Session } from '../../../../src/domain/session.js';
 import type { HttpApiEvent } from '../../../../src/handlers/http/event.js';
-import { IssuerDeniedError, IssuerThrottledError } from '../../../../src/usecases/vend-errors.js';
+import { IssuerDeniedError, IssuerThrottledError } from '../../../../src/ports.js';
 import {
   bodyOf,
   fixture,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCallerArn } from '../../../../src/domain/identity.js';
 import { newSession, type Session } from '../../../../src/domain/session.js';
-import { IssuerFailedError, IssuerThrottledError } from '../../../../src/usecases/vend-errors.js';
+import { IssuerFailedError, IssuerThrottledError } from '../../../../src/ports.js';
 import { parseProfiles } from '../../../../src/usecases/vend-profiles.js';
 import {
   bodyOf,
