@@ -23,7 +23,7 @@ import type { HttpApiEvent } from '../../src/handlers/http/event.js';
 import { createVendApi, type VendApiDeps } from '../../src/handlers/http/vend-api.js';
 import type { CredentialIssuer, EventPublisher, SessionStore } from '../../src/ports.js';
 import { parseProfiles } from '../../src/usecases/vend-profiles.js';
-import { silentTelemetry } from '../../src/usecases/vend-types.js';
+import { silentTelemetry } from '../../src/usecases/vend-telemetry.js';
 import { InMemorySessionStore } from '../../test/support/in-memory-session-store.js';
 import { percentile, round, type Suite, sleep, timeMs } from '../harness.js';
 

@@ -12,45 +12,32 @@ import {
   STS_MIN_DURATION_SECONDS,
   STS_ROLE_CHAINING_MAX_DURATION_SECONDS,
 } from '../domain/durations.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, describeError } from '../domain/errors.js';
 import { sessionCreated } from '../domain/events.js';
 import type { CallerIdentity } from '../domain/identity.js';
 import { ok, type Result, refuse } from '../domain/result.js';
 import { newSession, type Session } from '../domain/session.js';
-import { buildRoleSessionName, buildSourceIdentity } from '../domain/sts-names.js';
-import type {
-  Clock,
-  CredentialIssuer,
-  EventPublisher,
-  IdGenerator,
-  IssuedCredentials,
-  SessionStore,
-} from '../ports.js';
+import { buildSourceIdentity } from '../domain/sts-names.js';
+import { issueWithinSession } from './issue-credentials.js';
+import { onStoreFailure } from './store-failure.js';
+import type { VendDeps } from './vend-deps.js';
+import type { Vended, VendRefusal } from './vend-outcome.js';
 import type { Profile, Profiles } from './vend-profiles.js';
 import { publishSafely } from './vend-publish.js';
-import {
-  describeError,
-  issuerRefusal,
-  type LastKnownSessions,
-  outlivesSession,
-  type StoreFailureMode,
-  type Vended,
-  type VendRefusal,
-  type VendTelemetry,
-} from './vend-types.js';
 
-export interface CreateSessionDeps {
-  readonly store: SessionStore;
-  readonly issuer: CredentialIssuer;
-  readonly publisher: EventPublisher;
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
-  readonly profiles: Profiles;
-  readonly storeFailure: StoreFailureMode;
-  readonly telemetry: VendTelemetry;
-  readonly lastKnown?: LastKnownSessions;
-  readonly auditRetentionSeconds?: number;
-}
+export type CreateSessionDeps = Pick<
+  VendDeps,
+  | 'store'
+  | 'issuer'
+  | 'publisher'
+  | 'clock'
+  | 'ids'
+  | 'profiles'
+  | 'storeFailure'
+  | 'telemetry'
+  | 'lastKnown'
+  | 'auditRetentionSeconds'
+>;
 
 export interface CreateSessionInput {
   readonly caller: CallerIdentity;
@@ -131,18 +118,7 @@ export const createSession =
         }
         return outcome;
       }),
-      settle(
-        deps.issuer.issue(
-          {
-            roleArn: session.roleArn,
-            roleSessionName: buildRoleSessionName({ user: session.user, sessionId }),
-            sourceIdentity: session.sourceIdentity,
-            sessionId,
-            durationSeconds: duration.value,
-          },
-          { abortSignal: abandon.signal },
-        ),
-      ),
+      issueWithinSession(deps, session, duration.value, { abortSignal: abandon.signal }),
     ]);
 
     if (!stored.ok) {
@@ -157,39 +133,17 @@ export const createSession =
           },
         );
       }
-      // A domain error (SessionAlreadyExists) is a bug or an id collision, never "store unreachable".
-      if (stored.error instanceof DomainError) throw stored.error;
-      if (deps.storeFailure === 'deny') {
-        deps.telemetry.count('StoreFailureDenied');
-        deps.telemetry.error(
-          'session store unreachable on create; denied (SESSION_STORE_FAILURE=deny)',
-          describeError(stored.error),
-        );
-        return refuse({ kind: 'StoreUnavailable' });
-      }
-      deps.telemetry.count('StoreFailureAllowed');
-      deps.telemetry.warn(
-        'session store unreachable on create; vending an untracked session (SESSION_STORE_FAILURE=allow)',
-        describeError(stored.error),
-      );
+      const decision = onStoreFailure(deps, stored.error, {
+        doing: 'on create',
+        allowing: 'vending an untracked session',
+      });
+      if (decision === 'deny') return refuse({ kind: 'StoreUnavailable' });
     }
     if (!issued.ok) {
-      deps.telemetry.count('IssuerFailure');
-      deps.telemetry.error('credential issuer failed', describeError(issued.error));
       if (stored.ok) await endUnissued(deps, session);
-      return refuse(issuerRefusal(issued.error));
+      return issued;
     }
-    const credentials: IssuedCredentials = issued.value;
-    if (outlivesSession(credentials, session.expiresAt)) {
-      deps.telemetry.count('CredentialOutlivesSession');
-      deps.telemetry.error('issuer returned credentials that outlive the session; not handed out', {
-        credentialExpiration: credentials.Expiration,
-        expiresAt: session.expiresAt,
-        durationSeconds: duration.value,
-      });
-      if (stored.ok) await endUnissued(deps, session);
-      return refuse({ kind: 'IssuerFailed' });
-    }
+    const credentials = issued.value;
 
     if (stored.ok) {
       deps.lastKnown?.remember(session);

@@ -15,36 +15,23 @@ import {
   secondsUntil,
   wholeSecondsAfter,
 } from '../domain/durations.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, describeError } from '../domain/errors.js';
 import { sessionTouched } from '../domain/events.js';
 import type { CallerIdentity } from '../domain/identity.js';
 import { ok, type Result, refuse } from '../domain/result.js';
 import type { Session, TransitionRefusal } from '../domain/session.js';
-import { buildRoleSessionName } from '../domain/sts-names.js';
-import type { Clock, CredentialIssuer, EventPublisher, IssuedCredentials, SessionStore } from '../ports.js';
+import type { SessionStore } from '../ports.js';
+import { issueWithinSession } from './issue-credentials.js';
+import { onStoreFailure } from './store-failure.js';
+import type { VendDeps } from './vend-deps.js';
+import type { Vended, VendRefusal } from './vend-outcome.js';
 import { type Profile, type Profiles, refreshIdleSeconds } from './vend-profiles.js';
 import { publishSafely } from './vend-publish.js';
-import {
-  describeError,
-  issuerRefusal,
-  type LastKnownSessions,
-  outlivesSession,
-  type StoreFailureMode,
-  type Vended,
-  type VendRefusal,
-  type VendTelemetry,
-} from './vend-types.js';
 
-export interface RefreshSessionDeps {
-  readonly store: SessionStore;
-  readonly issuer: CredentialIssuer;
-  readonly publisher: EventPublisher;
-  readonly clock: Clock;
-  readonly profiles: Profiles;
-  readonly storeFailure: StoreFailureMode;
-  readonly telemetry: VendTelemetry;
-  readonly lastKnown?: LastKnownSessions;
-}
+export type RefreshSessionDeps = Pick<
+  VendDeps,
+  'store' | 'issuer' | 'publisher' | 'clock' | 'profiles' | 'storeFailure' | 'telemetry' | 'lastKnown'
+>;
 
 export interface RefreshSessionInput {
   readonly caller: CallerIdentity;
@@ -85,37 +72,6 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
     return duration.refusal.kind === 'AtMaxLifetime'
       ? refuse({ kind: 'SessionAtMaxLifetime', remainingSeconds: duration.refusal.remainingSeconds })
       : refuse(duration.refusal);
-  };
-
-  /** AssumeRole on the session's own role; what comes back must not outlive the session (else 502). */
-  const issue = async (
-    session: Session,
-    durationSeconds: number,
-  ): Promise<Result<IssuedCredentials, VendRefusal>> => {
-    let credentials: IssuedCredentials;
-    try {
-      credentials = await deps.issuer.issue({
-        roleArn: session.roleArn,
-        roleSessionName: buildRoleSessionName({ user: session.user, sessionId: session.sessionId }),
-        sourceIdentity: session.sourceIdentity,
-        sessionId: session.sessionId,
-        durationSeconds,
-      });
-    } catch (error) {
-      deps.telemetry.count('IssuerFailure');
-      deps.telemetry.error('credential issuer failed', describeError(error));
-      return refuse(issuerRefusal(error));
-    }
-    if (outlivesSession(credentials, session.expiresAt)) {
-      deps.telemetry.count('CredentialOutlivesSession');
-      deps.telemetry.error('issuer returned credentials that outlive the session; not handed out', {
-        credentialExpiration: credentials.Expiration,
-        expiresAt: session.expiresAt,
-        durationSeconds,
-      });
-      return refuse({ kind: 'IssuerFailed' });
-    }
-    return ok(credentials);
   };
 
   const terminalRefusal = (session: Session): VendRefusal | undefined => {
@@ -180,45 +136,31 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
     return refuse({ kind: 'SessionExpired', expiresAt: session.expiresAt });
   };
 
-  /** The store could not be reached (read or touch): SESSION_STORE_FAILURE decides. */
-  const storeFailed = (input: RefreshSessionInput, now: Date, error: unknown): Promise<Outcome> | Outcome => {
-    if (error instanceof DomainError) throw error;
-    if (deps.storeFailure === 'allow') return fromLastKnown(input, now, error);
-    deps.telemetry.count('StoreFailureDenied');
-    deps.telemetry.error(
-      'session store unreachable on refresh; denied (SESSION_STORE_FAILURE=deny)',
-      describeError(error),
-    );
-    return refuse({ kind: 'StoreUnavailable' });
-  };
-
-  /** SESSION_STORE_FAILURE=allow on refresh: see StoreFailureMode. Never extends, never beyond what was seen. */
-  const fromLastKnown = async (input: RefreshSessionInput, now: Date, error: unknown): Promise<Outcome> => {
+  /**
+   * The store could not be reached: SESSION_STORE_FAILURE decides. Under `allow`, only a session this
+   * container saw active, owned by the caller, still granted and not past the expiry it saw is served, from
+   * that last known state: never extended, and its revocation status unknown (see store-failure.ts).
+   */
+  const storeFailed = async (input: RefreshSessionInput, now: Date, error: unknown): Promise<Outcome> => {
     const seen = deps.lastKnown?.get(input.sessionId);
     const grant = seen ? grantOf(deps.profiles, seen) : undefined;
-    if (
-      !seen ||
-      !grant?.ok ||
-      seen.principalArn !== input.caller.principalArn ||
-      isPast(seen.expiresAt, now)
-    ) {
-      deps.telemetry.count('StoreFailureDenied');
-      deps.telemetry.error(
-        'session store unreachable on refresh and the session is not known here; denied',
-        describeError(error),
-      );
-      return refuse({ kind: 'StoreUnavailable' });
-    }
-    deps.telemetry.count('StoreFailureAllowed');
-    deps.telemetry.warn(
-      'session store unreachable on refresh; vending from the last known state, revocation unchecked (SESSION_STORE_FAILURE=allow)',
-      { ...describeError(error), lastKnownExpiresAt: seen.expiresAt },
-    );
-    const duration = durationFor(seen, grant.value, now);
+    const servable =
+      seen && grant?.ok && seen.principalArn === input.caller.principalArn && !isPast(seen.expiresAt, now)
+        ? { session: seen, profile: grant.value }
+        : undefined;
+    const decision = onStoreFailure(deps, error, {
+      doing: 'on refresh',
+      allowing: 'vending from the last known state, revocation unchecked',
+      cannotAllow: servable ? undefined : 'the session is not known here',
+      ...(servable ? { attributes: { lastKnownExpiresAt: servable.session.expiresAt } } : {}),
+    });
+    if (decision === 'deny' || !servable) return refuse({ kind: 'StoreUnavailable' });
+    const { session, profile } = servable;
+    const duration = durationFor(session, profile, now);
     if (!duration.ok) return duration;
-    const issued = await issue(seen, duration.value);
+    const issued = await issueWithinSession(deps, session, duration.value);
     return issued.ok
-      ? ok({ sessionId: seen.sessionId, expiresAt: seen.expiresAt, credentials: issued.value })
+      ? ok({ sessionId: session.sessionId, expiresAt: session.expiresAt, credentials: issued.value })
       : issued;
   };
 
@@ -253,7 +195,7 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
     const duration = durationFor(session, grant.value, now);
     if (!duration.ok) return duration;
     const [issued] = await Promise.all([
-      issue(session, duration.value),
+      issueWithinSession(deps, session, duration.value),
       publishSafely(deps, [sessionTouched(session, now)]),
     ]);
     if (!issued.ok) return issued;

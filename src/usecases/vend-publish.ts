@@ -1,5 +1,6 @@
+import { describeError } from '../domain/errors.js';
 import type { DomainEvent, EventPublisher } from '../ports.js';
-import { describeError, type VendTelemetry } from './vend-types.js';
+import type { VendTelemetry } from './vend-telemetry.js';
 
 /**
  * The fast path of events: the publisher already retried failed entries; what is still refused is logged and

@@ -21,7 +21,7 @@ import type { HttpApiEvent } from '../../src/handlers/http/event.js';
 import { createVendApi, IDEMPOTENCY_TTL_SECONDS } from '../../src/handlers/http/vend-api.js';
 import { IssuerDeniedError } from '../../src/ports.js';
 import { parseProfiles } from '../../src/usecases/vend-profiles.js';
-import { silentTelemetry } from '../../src/usecases/vend-types.js';
+import { silentTelemetry } from '../../src/usecases/vend-telemetry.js';
 import { useLocalTables } from '../support/local-tables.js';
 import { RecordingPublisher } from '../support/recording-publisher.js';
 import { fixture, lambdaContext, OTHER_ARN, refreshOf, withBody, withCaller } from '../support/vend-api.js';

@@ -7,7 +7,7 @@ import type { HttpApiEvent } from '../../src/handlers/http/event.js';
 import { createVendApi, type VendApiDeps, type VendApiTelemetry } from '../../src/handlers/http/vend-api.js';
 import type { CredentialIssuer, CredentialRequest, IdGenerator, IssuedCredentials } from '../../src/ports.js';
 import { parseProfiles } from '../../src/usecases/vend-profiles.js';
-import type { VendMetric } from '../../src/usecases/vend-types.js';
+import type { VendMetric } from '../../src/usecases/vend-telemetry.js';
 import { InMemorySessionStore } from './in-memory-session-store.js';
 import { RecordingPublisher } from './recording-publisher.js';
 

@@ -1,6 +1,6 @@
 /** JSON responses of the vend API. Credentials responses must never be cached by anything in between. */
 import { CREDENTIAL_SAFETY_MARGIN_SECONDS } from '../../domain/durations.js';
-import type { Vended, VendRefusal } from '../../usecases/vend-types.js';
+import type { Vended, VendRefusal } from '../../usecases/vend-outcome.js';
 import type { HttpResult } from './event.js';
 
 const HEADERS = {

@@ -11,19 +11,15 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';
+import { describeError } from '../../domain/errors.js';
 import type { CallerIdentity } from '../../domain/identity.js';
-import type { Clock, CredentialIssuer, EventPublisher, IdGenerator, SessionStore } from '../../ports.js';
 import { type CreateSessionInput, createSession, validateCreate } from '../../usecases/create-session.js';
+import { LastKnownSessions } from '../../usecases/last-known-sessions.js';
 import { refreshSession } from '../../usecases/refresh-session.js';
-import type { Profiles } from '../../usecases/vend-profiles.js';
-import {
-  describeError,
-  LastKnownSessions,
-  type StoreFailureMode,
-  type Vended,
-  type VendRefusal,
-  type VendTelemetry,
-} from '../../usecases/vend-types.js';
+import { onStoreFailure } from '../../usecases/store-failure.js';
+import type { VendDeps } from '../../usecases/vend-deps.js';
+import type { Vended, VendRefusal } from '../../usecases/vend-outcome.js';
+import type { VendTelemetry } from '../../usecases/vend-telemetry.js';
 import { HttpRequestError } from './errors.js';
 import { CREATE_ROUTE, type HttpApiEvent, type HttpResult, REFRESH_ROUTE } from './event.js';
 import { callerOf, idempotencyKeyOf, parseCreateRequest, parseRefreshRequest } from './request.js';
@@ -41,16 +37,8 @@ export interface VendApiTelemetry extends VendTelemetry {
   correlate(keys: Readonly<Record<string, string>>): void;
 }
 
-export interface VendApiDeps {
-  readonly store: SessionStore;
-  readonly issuer: CredentialIssuer;
-  readonly publisher: EventPublisher;
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
-  readonly profiles: Profiles;
-  readonly storeFailure: StoreFailureMode;
+export interface VendApiDeps extends Omit<VendDeps, 'telemetry' | 'lastKnown'> {
   readonly telemetry: VendApiTelemetry;
-  readonly auditRetentionSeconds?: number;
   /** Without it, an Idempotency-Key header is refused (the API never pretends to be idempotent). */
   readonly idempotency?: {
     readonly persistenceStore: BasePersistenceLayer;
@@ -128,19 +116,11 @@ export const createVendApi = (deps: VendApiDeps) => {
       if (session?.status === 'revoked') return { kind: 'SessionRevoked' };
       if (session?.status === 'expired') return { kind: 'SessionExpired', expiresAt: session.expiresAt };
     } catch (error) {
-      if (deps.storeFailure === 'deny') {
-        telemetry.count('StoreFailureDenied');
-        telemetry.error(
-          'session store unreachable checking an idempotent replay; denied',
-          describeError(error),
-        );
-        return { kind: 'StoreUnavailable' };
-      }
-      telemetry.count('StoreFailureAllowed');
-      telemetry.warn(
-        'session store unreachable checking an idempotent replay; replaying (SESSION_STORE_FAILURE=allow)',
-        describeError(error),
-      );
+      const decision = onStoreFailure(deps, error, {
+        doing: 'checking an idempotent replay',
+        allowing: 'replaying',
+      });
+      if (decision === 'deny') return { kind: 'StoreUnavailable' };
     }
     return undefined;
   };

@@ -7,8 +7,8 @@ import {
 } from '../../../local/offline-credential-issuer.js';
 import { enumEnv, intEnv, jsonEnv, requireEnv } from '../../../src/commons/env.js';
 import { ConfigurationError } from '../../../src/domain/errors.js';
+import { STORE_FAILURE_MODES } from '../../../src/usecases/store-failure.js';
 import { parseProfiles } from '../../../src/usecases/vend-profiles.js';
-import { STORE_FAILURE_MODES } from '../../../src/usecases/vend-types.js';
 
 const good = {
   dev: {
