@@ -94,11 +94,15 @@ export class FakeIssuer implements CredentialIssuer {
   }
 }
 
+/**
+ * Ids that tell sessions apart wherever they are shortened: the counter leads, so the 8-character prefix in
+ * a RoleSessionName (or a log excerpt) differs from one session to the next.
+ */
 export class SequentialIds implements IdGenerator {
   #n = 0;
   sessionId(): string {
     this.#n += 1;
-    return this.#n.toString(16).padStart(32, 'a');
+    return this.#n.toString(16).padStart(8, '0').padEnd(32, 'a');
   }
 }
 
