@@ -1,5 +1,5 @@
 /**
- * The local EventBridge bus (DESIGN §6): an EventPublisher that wraps each event in the envelope EventBridge
+ * The local EventBridge bus (docs/design.md, "The local stack"): an EventPublisher that wraps each event in the envelope EventBridge
  * delivers, keeps what it accepted, and hands every envelope to the targets of each rule whose pattern
  * matches — with template.yaml's own patterns, evaluated as EventBridge evaluates them.
  *

@@ -57,7 +57,7 @@ export interface HandlerBuild {
   readonly outdir: string;
   /** Alias the SDK's default credential chain to the env-only provider (default true). */
   readonly aliasCredentialProvider?: boolean;
-  /** mainFields; `module,main` takes the ESM builds first (DESIGN §5). */
+  /** mainFields; `module,main` takes the ESM builds first (docs/design.md, "The vend function has its own build"). */
   readonly mainFields?: readonly string[];
   readonly metafile?: boolean;
 }

@@ -1,5 +1,5 @@
 /**
- * SessionStore on the Sessions table (DESIGN §3). Every transition is one conditional UpdateItem; when the
+ * SessionStore on the Sessions table (docs/design.md, "Data model"). Every transition is one conditional UpdateItem; when the
  * condition fails, the item as DynamoDB saw it (ReturnValuesOnConditionCheckFailure ALL_OLD) is run through
  * the same pure transition as the domain to name the refusal, so no extra read and no second opinion.
  *

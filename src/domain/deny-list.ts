@@ -1,5 +1,5 @@
 /**
- * The deny list that makes a revocation bite (DESIGN §1 "deny-list update"). STS credentials cannot be
+ * The deny list that makes a revocation bite (docs/design.md, "Revocation enforcement"). STS credentials cannot be
  * recalled, but every credential vended carries the session tag SentinelSessionID=<sessionId>, which IAM
  * exposes as `aws:PrincipalTag/SentinelSessionID` on every request those credentials make. One inline
  * policy on the profile's role denies everything to the revoked ids.

@@ -1,5 +1,5 @@
 /**
- * Event contracts (DESIGN §4). `detail` always carries schemaVersion, sessionId, user, profile and
+ * Event contracts (docs/events.md, "Event contracts"). `detail` always carries schemaVersion, sessionId, user, profile and
  * occurredAt, plus the fields of its type. No credential, token or secret ever goes into an event.
  * A change to a contract is a new schemaVersion and a new schema in events/schemas.
  */

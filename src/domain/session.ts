@@ -19,7 +19,7 @@ export type TerminalStatus = Exclude<SessionStatus, 'active'>;
 export const EXPIRED_REASONS = ['workflow', 'lazy', 'ttl', 'forced'] as const;
 export type ExpiredReason = (typeof EXPIRED_REASONS)[number];
 
-/** One row of the Sessions table (DESIGN §3). Timestamps are ISO-8601 UTC. */
+/** One row of the Sessions table (docs/design.md, "Sessions table"). Timestamps are ISO-8601 UTC. */
 export interface Session {
   readonly sessionId: string;
   readonly user: string;

@@ -1,7 +1,7 @@
 /**
  * Names STS checks: SourceIdentity and RoleSessionName are each 2–64 characters of `[\w+=,.@-]`.
- * DESIGN.md writes SourceIdentity with `:` separators, but `:` is outside STS's charset and AssumeRole
- * would reject it, so the separator here is `=` (and a `=` inside a user name becomes `_`).
+ * The separator in SourceIdentity is `=`, not `:`: `:` is outside STS's charset and AssumeRole would reject it
+ * (a `=` inside a user name becomes `_`; docs/design.md, "SourceIdentity uses = not :").
  */
 export const STS_NAME_MAX = 64;
 const STS_NAME_CHAR = /[\w+=,.@-]/;

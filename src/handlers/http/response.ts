@@ -31,7 +31,7 @@ export const vendedResponse = (statusCode: number, vended: Vended): HttpResult =
   });
 
 /**
- * The error matrix of issue 4, plus 403 ProfileChanged: a refresh of a session whose profile was removed from
+ * The error matrix (docs/design.md, "Error responses"), plus 403 ProfileChanged: a refresh of a session whose profile was removed from
  * the allowlist or now maps to another role (the session's role is no longer handed out; nothing is written).
  */
 export const refusalResponse = (refusal: VendRefusal): HttpResult => {

@@ -99,7 +99,7 @@ interface DetailSchema {
 const detailSchemaOf = (type: DetailType): DetailSchema =>
   (schemaOf(type).properties as Record<string, DetailSchema>).detail as DetailSchema;
 
-describe('event contracts (DESIGN §4)', () => {
+describe('event contracts (docs/events.md)', () => {
   it('has exactly one schema and one bus sample per detail-type', () => {
     const schemas = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.schema.json'));
     const samples = readdirSync(BUS_DIR).filter((f) => f.endsWith('.json'));

@@ -34,7 +34,7 @@ describe('template.yaml', () => {
     });
   });
 
-  it('defines the Sessions table as DESIGN §3 asks: key, GSIs, stream, TTL', () => {
+  it('defines the Sessions table as docs/design.md "Data model" describes: key, GSIs, stream, TTL', () => {
     const { create, ttlAttribute } = tableDefinition(loadTemplate(), 'SessionsTable', 'x');
     expect(create.KeySchema).toEqual([{ AttributeName: 'sessionId', KeyType: 'HASH' }]);
     expect(create.BillingMode).toBe('PAY_PER_REQUEST');

@@ -59,7 +59,7 @@ const sessionOf = (result: TransitionResult): Session => {
 };
 
 describe('newSession', () => {
-  it('fills every field of DESIGN §3 for a new active session', () => {
+  it('fills every field of the Sessions table for a new active session', () => {
     // Act
     const session = newSession({
       sessionId: 'ffeeddccbbaa99887766554433221100',

@@ -1,5 +1,5 @@
 /**
- * The error matrix of issue 4, table-driven over the real API Gateway fixtures in events/vend.
+ * The error matrix (docs/design.md, "Error responses"), table-driven over the real API Gateway fixtures in events/vend.
  * Every refusal answers JSON {code, message}; a 4xx never calls STS, never publishes and never writes (a
  * session at its max lifetime is refused by the touch's own condition, before anything is counted).
  */
