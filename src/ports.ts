@@ -6,6 +6,7 @@ import type { Clock } from './domain/clock.js';
 import type { SessionEvent } from './domain/events.js';
 import type { IdGenerator } from './domain/ids.js';
 import type { ExpiredReason, Session, SessionGrant, TransitionResult } from './domain/session.js';
+import type { LifecycleInput, RevocationFanoutInput } from './domain/workflows.js';
 
 export type { Clock, IdGenerator };
 
@@ -122,23 +123,8 @@ export interface EventPublisher {
   publish(events: readonly DomainEvent[]): Promise<PublishResult>;
 }
 
-/** Input of a session-lifecycle execution (statemachines/session-lifecycle.asl.json). */
-export interface LifecycleInput {
-  readonly sessionId: string;
-  readonly expiresAt: string;
-  readonly user: string;
-  readonly profile: string;
-}
-
-/** Input of a revocation-fanout execution (statemachines/revocation-fanout.asl.json). */
-export interface RevocationFanoutInput {
-  readonly sessionId: string;
-  readonly user: string;
-  readonly profile: string;
-  readonly revokedAt: string;
-  readonly revokedBy: string;
-  readonly reason: string;
-}
+/** The workflows' inputs are decided by the domain (src/domain/workflows.ts). */
+export type { LifecycleInput, RevocationFanoutInput };
 
 export interface WorkflowControl {
   /** Starts the lifecycle workflow named by the session id; an existing execution counts as started. */

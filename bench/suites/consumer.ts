@@ -13,11 +13,8 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { EventBridgePublisher } from '../../src/adapters/eventbridge-publisher.js';
 import { SfnWorkflowControl } from '../../src/adapters/sfn-workflow-control.js';
 import { systemClock } from '../../src/domain/clock.js';
-import {
-  createLifecycleConsumer,
-  oncePerStreamRecord,
-  streamIdempotencyConfig,
-} from '../../src/usecases/process-session-changes.js';
+import { createLifecycleConsumer } from '../../src/handlers/stream/consume.js';
+import { oncePerStreamRecord, streamIdempotencyConfig } from '../../src/handlers/stream/idempotency.js';
 import {
   fakeLambdaContext,
   InMemoryCacheClient,

@@ -12,6 +12,7 @@
  */
 import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { parseRoleArn } from '../domain/arn.js';
 import type { Clock } from '../domain/clock.js';
 import {
   DENY_POLICY_NAME,
@@ -21,7 +22,7 @@ import {
   nextDenyList,
   renderDenyPolicy,
 } from '../domain/deny-list.js';
-import { InvalidInputError } from '../domain/errors.js';
+import { describeError, InvalidInputError, isNamed } from '../domain/errors.js';
 import type { AccessEnforcer } from '../ports.js';
 
 /** Concurrent revocations kept changing the list for longer than the attempts allowed. */
@@ -52,18 +53,12 @@ interface DenyListRow {
   readonly entries: readonly DenyEntry[];
 }
 
-// IAM role ARN: optional path, then the role name (IAM's name charset, up to 64 characters).
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]{1,64})$/;
-
 /** PutRolePolicy takes the role's name, not its ARN. */
 export const roleNameOf = (roleArn: string): string => {
-  const name = ROLE_ARN.exec(roleArn)?.[1];
-  if (!name) throw new InvalidInputError(`not an IAM role ARN: ${roleArn}`);
-  return name;
+  const parsed = parseRoleArn(roleArn);
+  if (!parsed) throw new InvalidInputError(`not an IAM role ARN: ${roleArn}`);
+  return parsed.roleName;
 };
-
-const isNamed = (error: unknown, ...names: string[]): boolean =>
-  error instanceof Error && names.includes(error.name);
 
 /** The stored map sessionId → until, read defensively: a malformed entry is ignored, not trusted. */
 const entriesOf = (value: unknown): DenyEntry[] =>
@@ -160,7 +155,7 @@ export class IamAccessEnforcer implements AccessEnforcer {
         if (isNamed(error, 'LimitExceededException', 'LimitExceeded')) {
           throw new DenyListFullError(
             `IAM refused the deny list of ${roleArn} (${current.entries.length} sessions) as too large: ${
-              error instanceof Error ? error.message : ''
+              describeError(error).errorMessage ?? ''
             }`,
             { cause: error },
           );

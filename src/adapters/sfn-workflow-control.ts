@@ -4,6 +4,7 @@
  * needs no lookup: the execution ARN follows from the state machine ARN and the session id.
  */
 import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { isNamed } from '../domain/errors.js';
 import type { LifecycleInput, RevocationFanoutInput, WorkflowControl } from '../ports.js';
 
 export interface SfnWorkflowControlOptions {
@@ -27,8 +28,6 @@ export const executionArnFor = (stateMachineArn: string, executionName: string):
 };
 
 export const revocationExecutionName = (sessionId: string): string => `revoke-${sessionId}`;
-
-const isNamed = (error: unknown, name: string): boolean => error instanceof Error && error.name === name;
 
 export class SfnWorkflowControl implements WorkflowControl {
   readonly #client: SFNClient;

@@ -3,6 +3,7 @@
  * carrying its tag can be alive (expiresAt + the role-chaining hour). Called by the revocation-fanout
  * workflow with the session row's roleArn and expiresAt.
  */
+import { isRoleArn } from '../domain/arn.js';
 import { denyUntil } from '../domain/deny-list.js';
 import { DomainError } from '../domain/errors.js';
 import { isSessionId } from '../domain/ids.js';
@@ -20,7 +21,6 @@ export interface EnforcementInput {
   readonly expiresAt: string;
 }
 
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\x21-\x7e]{1,512}$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 export const parseEnforcementInput = (value: unknown): EnforcementInput => {
@@ -31,7 +31,7 @@ export const parseEnforcementInput = (value: unknown): EnforcementInput => {
   if (!isSessionId(sessionId)) {
     throw new InvalidEnforcementInputError('sessionId must be 32 lowercase hex characters');
   }
-  if (typeof roleArn !== 'string' || !ROLE_ARN.test(roleArn)) {
+  if (!isRoleArn(roleArn)) {
     throw new InvalidEnforcementInputError('roleArn must be an IAM role ARN');
   }
   if (typeof expiresAt !== 'string' || !ISO_INSTANT.test(expiresAt) || Number.isNaN(Date.parse(expiresAt))) {

@@ -15,11 +15,8 @@ import { ManualClock } from '../../local/manual-clock.js';
 import { StreamPoller } from '../../local/stream-poller.js';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
 import type { Session } from '../../src/domain/session.js';
-import {
-  createLifecycleConsumer,
-  oncePerStreamRecord,
-  streamIdempotencyConfig,
-} from '../../src/usecases/process-session-changes.js';
+import { createLifecycleConsumer } from '../../src/handlers/stream/consume.js';
+import { oncePerStreamRecord, streamIdempotencyConfig } from '../../src/handlers/stream/idempotency.js';
 import {
   FakeAwsError,
   fakeLambdaContext,

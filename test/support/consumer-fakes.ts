@@ -108,7 +108,7 @@ export class RecordingPublisher implements EventPublisher {
     return { failed };
   }
 
-  /** Accepted events as `DetailType:sessionId[:extra]` strings, easy to compare. */
+  /** Accepted events as `DetailType:sessionId[:extra]` strings (the whole id, so sessions stay apart). */
   summary(): string[] {
     return this.accepted.map((e) => {
       const d = e.detail as unknown as Record<string, unknown>;
@@ -118,7 +118,7 @@ export class RecordingPublisher implements EventPublisher {
           : e.detailType === 'SessionExpired'
             ? `:${String(d.reason)}`
             : '';
-      return `${e.detailType}:${String(d.sessionId).slice(0, 6)}${extra}`;
+      return `${e.detailType}:${String(d.sessionId)}${extra}`;
     });
   }
 }

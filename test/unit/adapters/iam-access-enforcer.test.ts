@@ -128,10 +128,17 @@ describe('roleNameOf', () => {
     ['arn:aws-us-gov:iam::123456789012:role/a/b/c.d@e', 'c.d@e'],
   ])('%s → %s', (arn, name) => expect(roleNameOf(arn)).toBe(name));
 
-  it.each(['arn:aws:iam::123456789012:user/bob', 'arn:aws:sts::123456789012:assumed-role/r/s', 'prod'])(
-    'refuses %s',
-    (arn) => expect(() => roleNameOf(arn)).toThrow(InvalidInputError),
-  );
+  it.each([
+    'arn:aws:iam::123456789012:user/bob',
+    'arn:aws:sts::123456789012:assumed-role/r/s',
+    'prod',
+    // The one role-ARN parser (domain/arn): partitions this system knows, IAM's name charset.
+    'arn:aws-moon:iam::123456789012:role/prod',
+    'arn:aws:iam::123456789012:role/prod:admin',
+  ])('refuses %s', (arn) => {
+    expect(() => roleNameOf(arn)).toThrow(InvalidInputError);
+    expect(() => roleNameOf(arn)).toThrow(`not an IAM role ARN: ${arn}`);
+  });
 });
 
 describe('IamAccessEnforcer', () => {
@@ -236,8 +243,11 @@ describe('IamAccessEnforcer', () => {
       .rejects(
         new LimitExceededException({ message: 'Maximum policy size of 10240 bytes exceeded', $metadata: {} }),
       );
-    await expect(enforcer().denySession({ roleArn: ROLE, sessionId: id(1), until: at(2) })).rejects.toThrow(
-      DenyListFullError,
+    const refused = enforcer().denySession({ roleArn: ROLE, sessionId: id(1), until: at(2) });
+    await expect(refused).rejects.toThrow(DenyListFullError);
+    // IAM's own reason is kept in the message.
+    await expect(refused).rejects.toThrow(
+      `IAM refused the deny list of ${ROLE} (1 sessions) as too large: Maximum policy size of 10240 bytes exceeded`,
     );
   });
 

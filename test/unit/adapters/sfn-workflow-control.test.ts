@@ -112,6 +112,28 @@ describe('SfnWorkflowControl', () => {
     expect(await control().stopLifecycle(SESSION, 'revoked')).toEqual({ stopped: false });
   });
 
+  it('lets other stop errors (throttling) reach the caller', async () => {
+    sfn
+      .on(StopExecutionCommand)
+      .rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', ...meta }));
+    await expect(control().stopLifecycle(SESSION, 'revoked')).rejects.toMatchObject({
+      name: 'ThrottlingException',
+    });
+  });
+
+  it('counts an existing revoke-<sessionId> execution as started', async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists(meta));
+    const input = {
+      sessionId: SESSION,
+      user: 'alice',
+      profile: 'dev',
+      revokedAt: '2026-01-01T00:10:00.000Z',
+      revokedBy: 'bob',
+      reason: 'laptop lost',
+    };
+    expect(await control().startRevocationFanout(input)).toEqual({ alreadyStarted: true });
+  });
+
   it('starts the revocation fan-out as revoke-<sessionId> on its own state machine', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'b', startDate: new Date() });
     const input = {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { MalformedStreamRecordError, parseStreamRecord } from '../../../src/adapters/stream-record.js';
-import { effectsOf, eventsOf } from '../../../src/usecases/process-session-changes.js';
+import { effectsOf, eventsOf } from '../../../src/domain/session-changes.js';
+import { parseStreamRecord } from '../../../src/handlers/stream/record.js';
 
 const fixture = (name: string): DynamoDBRecord => {
   const event = JSON.parse(readFileSync(`events/streams/${name}.json`, 'utf8')) as DynamoDBStreamEvent;
@@ -197,34 +197,5 @@ describe('effectsOf (events/streams fixtures)', () => {
       eventsOf(effects).map((e) => [e.detailType, 'finalStatus' in e.detail && e.detail.finalStatus]),
     ).toEqual([['SessionPurged', 'revoked']]);
     expect(effects.notice).toMatch(/\(revoked\) deleted by a caller/);
-  });
-});
-
-describe('parseStreamRecord', () => {
-  it('refuses an image that is not a session, naming the record and the field', () => {
-    const record = fixture('insert');
-    const image = record.dynamodb?.NewImage ?? {};
-    const { expiresAt: _gone, ...withoutExpiry } = image;
-    const broken: DynamoDBRecord = { ...record, dynamodb: { ...record.dynamodb, NewImage: withoutExpiry } };
-    expect(() => parseStreamRecord(broken, now)).toThrow(MalformedStreamRecordError);
-    expect(() => parseStreamRecord(broken, now)).toThrow(/c81e728d.*expiresAt/);
-  });
-
-  it('refuses an unreadable attribute value and an unknown eventName', () => {
-    const record = fixture('insert');
-    const image = record.dynamodb?.NewImage ?? {};
-    // An attribute value with no type at all: only reachable through raw JSON, as a corrupt event would be.
-    const unreadable: DynamoDBRecord = JSON.parse(
-      JSON.stringify({ ...record, dynamodb: { ...record.dynamodb, NewImage: { ...image, version: {} } } }),
-    );
-    expect(() => parseStreamRecord(unreadable, now)).toThrow(MalformedStreamRecordError);
-    // What DynamoDB Local's raw TTL records carry; the Lambda type does not admit it, hence the cast.
-    const unknown = { ...record, eventName: 'UNKNOWN_TO_SDK_VERSION' } as unknown as DynamoDBRecord;
-    expect(() => parseStreamRecord(unknown, now)).toThrow(/unknown eventName/);
-  });
-
-  it('uses ApproximateCreationDateTime (seconds) as the time of the change', () => {
-    const change = parseStreamRecord(fixture('revoke'), now);
-    expect(change.at.toISOString()).toBe('2026-03-02T09:40:00.000Z');
   });
 });

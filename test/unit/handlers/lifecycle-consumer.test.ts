@@ -1,3 +1,8 @@
+/**
+ * The lifecycle consumer handler: the deployed `handler` (built from the environment) on the events/streams
+ * fixtures, its configuration read at init, and two handlers built in one process keeping their own
+ * configuration and clients. SDK calls are mocked with aws-sdk-client-mock.
+ */
 import { readFileSync } from 'node:fs';
 import {
   DeleteItemCommand,
@@ -11,6 +16,7 @@ import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createObservability } from '../../../src/commons/powertools.js';
 import { fakeLambdaContext } from '../../support/consumer-fakes.js';
 
 const LIFECYCLE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:sentinel-sessions-lifecycle-dev';
@@ -32,12 +38,14 @@ const dynamo = mockClient(DynamoDBClient);
 const fixture = (name: string) =>
   JSON.parse(readFileSync(`events/streams/${name}.json`, 'utf8')) as DynamoDBStreamEvent;
 
-const loadHandler = async (env: Record<string, string | undefined> = ENV) => {
+/** The module as Lambda loads it: its `handler` is built from `env` at import. */
+const loadModule = async (env: Record<string, string | undefined> = ENV) => {
   vi.resetModules();
   vi.unstubAllEnvs();
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  return (await import('../../../src/handlers/lifecycle-consumer.js')).handler;
+  return import('../../../src/handlers/lifecycle-consumer.js');
 };
+const loadHandler = async (env: Record<string, string | undefined> = ENV) => (await loadModule(env)).handler;
 
 beforeEach(() => {
   for (const mock of [sfn, eventBridge, dynamo]) mock.reset();
@@ -131,5 +139,150 @@ describe('lifecycle consumer handler (events/streams fixtures, as `sam local inv
 
   it('fails its cold start naming a missing variable', async () => {
     await expect(loadHandler({ ...ENV, EVENT_BUS_NAME: undefined })).rejects.toThrow(/EVENT_BUS_NAME/);
+  });
+});
+
+describe('lifecycleConsumerConfigFromEnv', () => {
+  // By name: each loadModule() re-imports src/, so the class differs from one imported here.
+  const configurationError = (message: string | RegExp) =>
+    expect.objectContaining({
+      name: 'ConfigurationError',
+      message: typeof message === 'string' ? message : expect.stringMatching(message),
+    });
+
+  it('reads the state machines, the bus and the idempotency table', async () => {
+    const { lifecycleConsumerConfigFromEnv } = await loadModule();
+    expect(lifecycleConsumerConfigFromEnv(ENV)).toEqual({
+      lifecycleStateMachineArn: LIFECYCLE,
+      revocationFanoutStateMachineArn: FANOUT,
+      eventBusName: 'sentinel-sessions',
+      idempotencyTableName: 'sentinel-sessions-stream-idempotency-dev',
+    });
+  });
+
+  it.each([
+    'LIFECYCLE_STATE_MACHINE_ARN',
+    'REVOCATION_FANOUT_STATE_MACHINE_ARN',
+    'EVENT_BUS_NAME',
+    'IDEMPOTENCY_TABLE_NAME',
+  ])('fails naming %s when it is missing or blank', async (name) => {
+    const { lifecycleConsumerConfigFromEnv } = await loadModule();
+    for (const value of [undefined, ' ']) {
+      expect(() => lifecycleConsumerConfigFromEnv({ ...ENV, [name]: value })).toThrow(
+        configurationError(`environment variable ${name} is required but not set`),
+      );
+    }
+  });
+
+  it('fails naming a state machine variable that holds another kind of ARN', async () => {
+    const { lifecycleConsumerConfigFromEnv } = await loadModule();
+    const read = () =>
+      lifecycleConsumerConfigFromEnv({
+        ...ENV,
+        REVOCATION_FANOUT_STATE_MACHINE_ARN: 'arn:aws:lambda:eu-west-1:123456789012:function:fanout',
+      });
+    expect(read).toThrow(
+      configurationError(
+        /^environment variable REVOCATION_FANOUT_STATE_MACHINE_ARN is invalid: Not a state machine ARN/,
+      ),
+    );
+  });
+});
+
+describe('createLifecycleConsumerHandler', () => {
+  const arnOf = (name: string) => `arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`;
+
+  /** A handler on clients of its own (their calls answered by the class-level mocks above). */
+  const build = async (suffix: string) => {
+    const { createLifecycleConsumerHandler } = await loadModule();
+    const clients = {
+      sfn: new SFNClient({ region: 'eu-west-1' }),
+      eventBridge: new EventBridgeClient({ region: 'eu-west-1' }),
+      dynamoDb: new DynamoDBClient({ region: 'eu-west-1' }),
+    };
+    const observability = createObservability({ serviceName: `consumer-${suffix}` });
+    const addMetric = vi.spyOn(observability.metrics, 'addMetric');
+    const logged = vi.spyOn(observability.logger, 'error');
+    const handler = createLifecycleConsumerHandler({
+      config: {
+        lifecycleStateMachineArn: arnOf(`lifecycle-${suffix}`),
+        revocationFanoutStateMachineArn: arnOf(`fanout-${suffix}`),
+        eventBusName: `bus-${suffix}`,
+        idempotencyTableName: `idempotency-${suffix}`,
+      },
+      clients,
+      observability,
+    });
+    return { handler, clients, addMetric, logged };
+  };
+
+  it('two handlers in one process each use their own state machines, bus, idempotency table and clients', async () => {
+    // Prepare
+    const a = await build('a');
+    const b = await build('b');
+    // Act
+    expect(await a.handler(fixture('insert'), fakeLambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(await b.handler(fixture('revoke'), fakeLambdaContext())).toEqual({ batchItemFailures: [] });
+    // Assess: every call went through the handler's own client (by identity), with its own configuration.
+    const who = (client: unknown): string =>
+      Object.values(a.clients).includes(client as never)
+        ? 'a'
+        : Object.values(b.clients).includes(client as never)
+          ? 'b'
+          : 'neither';
+    const starts = sfn.commandCalls(StartExecutionCommand);
+    expect(starts.map((c) => [who(c.thisValue), c.args[0].input.stateMachineArn])).toEqual([
+      ['a', arnOf('lifecycle-a')],
+      ['b', arnOf('fanout-b')],
+    ]);
+    const stops = sfn.commandCalls(StopExecutionCommand);
+    expect(stops.map((c) => [who(c.thisValue), c.args[0].input.executionArn])).toEqual([
+      ['b', `arn:aws:states:eu-west-1:123456789012:execution:lifecycle-b:${SESSION}`],
+    ]);
+    const buses = eventBridge
+      .commandCalls(PutEventsCommand)
+      .flatMap((c) =>
+        (c.args[0].input.Entries ?? []).map((e) => [who(c.thisValue), e.EventBusName, e.DetailType]),
+      );
+    expect(buses).toEqual([
+      ['a', 'bus-a', 'SessionStateChanged'],
+      ['b', 'bus-b', 'SessionStateChanged'],
+      ['b', 'bus-b', 'SessionRevoked'],
+    ]);
+    const tables = dynamo
+      .commandCalls(PutItemCommand)
+      .map((c) => [who(c.thisValue), c.args[0].input.TableName]);
+    expect(tables).toEqual([
+      ['a', 'idempotency-a'],
+      ['b', 'idempotency-b'],
+    ]);
+  });
+
+  it('counts received and failed records on its own metrics, and logs on its own logger', async () => {
+    // Prepare: b's bus refuses everything, a's is the default mock.
+    const a = await build('a');
+    const b = await build('b');
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries?: PutEventsRequestEntry[] }) => {
+      const entries = input.Entries ?? [];
+      if (entries.some((e) => e.EventBusName === 'bus-b')) {
+        throw Object.assign(new Error('down'), { name: 'InternalException' });
+      }
+      return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: 'e' })) };
+    });
+    // Act
+    await a.handler(fixture('insert'), fakeLambdaContext());
+    await expect(b.handler(fixture('insert'), fakeLambdaContext())).rejects.toThrow();
+    // Assess
+    const counts = (spy: typeof a.addMetric) => spy.mock.calls.map(([name, , value]) => [name, value]);
+    expect(counts(a.addMetric)).toEqual([
+      ['StreamRecordsReceived', 1],
+      ['StreamRecordsFailed', 0],
+    ]);
+    expect(counts(b.addMetric)).toEqual([
+      ['StreamRecordsReceived', 1],
+      ['StreamRecordsFailed', 1],
+    ]);
+    expect(a.logged).not.toHaveBeenCalled();
+    expect(b.logged).toHaveBeenCalledWith('stream batch failed entirely', expect.anything());
   });
 });

@@ -1,12 +1,15 @@
 /**
  * The revocation enforcer: its input contract (the payload revocation-fanout builds from the session row,
- * events/enforcer/revoked-session.json) and the handler end to end on mocked IAM and DynamoDB.
+ * events/enforcer/revoked-session.json), the handler end to end on mocked IAM and DynamoDB, its configuration
+ * read at init, and two handlers built in one process keeping their own deny-list table and clients.
  */
 import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createObservability } from '../../../src/commons/powertools.js';
 import type { AccessEnforcer } from '../../../src/ports.js';
 import {
   createRevocationEnforcer,
@@ -59,6 +62,8 @@ describe('createRevocationEnforcer', () => {
     ['a missing sessionId', { ...fixture, sessionId: undefined }],
     ['a sessionId that is not a session id', { ...fixture, sessionId: 'abc' }],
     ['a user ARN for roleArn', { ...fixture, roleArn: 'arn:aws:iam::123456789012:user/bob' }],
+    ['a role ARN in no known partition', { ...fixture, roleArn: 'arn:aws-moon:iam::123456789012:role/r' }],
+    ['a role name IAM would refuse', { ...fixture, roleArn: 'arn:aws:iam::123456789012:role/a:b' }],
     ['DynamoDB JSON instead of a string', { ...fixture, roleArn: { S: fixture.roleArn } }],
     ['a local-time expiresAt', { ...fixture, expiresAt: '2090-01-01T13:00:00' }],
     ['an impossible expiresAt', { ...fixture, expiresAt: '2090-13-45T13:00:00Z' }],
@@ -80,12 +85,15 @@ describe('revocation enforcer handler', () => {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
-  const loadHandler = async (env: Record<string, string | undefined> = ENV) => {
+  /** The module as Lambda loads it: its `handler` is built from `env` at import. */
+  const loadModule = async (env: Record<string, string | undefined> = ENV) => {
     vi.resetModules();
     vi.unstubAllEnvs();
     for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-    return (await import('../../../src/handlers/revocation-enforcer.js')).handler;
+    return import('../../../src/handlers/revocation-enforcer.js');
   };
+  const loadHandler = async (env: Record<string, string | undefined> = ENV) =>
+    (await loadModule(env)).handler;
 
   beforeEach(() => {
     iam.reset();
@@ -128,5 +136,73 @@ describe('revocation enforcer handler', () => {
       name: 'ConfigurationError',
     });
     await expect(loadHandler({ ...ENV, DENY_LIST_TABLE_NAME: '' })).rejects.toThrow(/DENY_LIST_TABLE_NAME/);
+  });
+
+  it('revocationEnforcerConfigFromEnv reads DENY_LIST_TABLE_NAME and fails naming it when blank', async () => {
+    const { revocationEnforcerConfigFromEnv } = await loadModule();
+    expect(revocationEnforcerConfigFromEnv({ DENY_LIST_TABLE_NAME: 'deny-a' })).toEqual({
+      denyListTableName: 'deny-a',
+    });
+    // By name: each loadModule() re-imports src/, so the class differs from one imported here.
+    expect(() => revocationEnforcerConfigFromEnv({ DENY_LIST_TABLE_NAME: '  ' })).toThrow(
+      expect.objectContaining({
+        name: 'ConfigurationError',
+        message: 'environment variable DENY_LIST_TABLE_NAME is required but not set',
+      }),
+    );
+  });
+
+  it('two handlers in one process each use their own deny-list table, clients and metrics', async () => {
+    // Prepare: a table per name, so each handler reads back only what it wrote.
+    const { createRevocationEnforcerHandler } = await loadModule();
+    const tables = new Map<string, Record<string, unknown>>();
+    dynamo
+      .on(GetCommand)
+      .callsFake((input: { TableName: string }) => ({ Item: tables.get(input.TableName) }));
+    dynamo.on(PutCommand).callsFake((input: { TableName: string; Item: Record<string, unknown> }) => {
+      tables.set(input.TableName, input.Item);
+      return {};
+    });
+    const build = (denyListTableName: string) => {
+      const clients = {
+        iam: new IAMClient({ region: 'us-east-1' }),
+        documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+      };
+      const observability = createObservability({ serviceName: denyListTableName });
+      const addMetric = vi.spyOn(observability.metrics, 'addMetric');
+      const handler = createRevocationEnforcerHandler({
+        config: { denyListTableName },
+        clients,
+        observability,
+      });
+      return { handler, clients, addMetric };
+    };
+    const a = build('deny-list-a');
+    const b = build('deny-list-b');
+    // Act: the same revocation through both; each table is new to it.
+    const first = await a.handler(fixture, fakeLambdaContext());
+    const second = await b.handler(fixture, fakeLambdaContext());
+    const again = await a.handler(fixture, fakeLambdaContext());
+    // Assess
+    expect([first.alreadyDenied, second.alreadyDenied, again.alreadyDenied]).toEqual([false, false, true]);
+    expect([...tables.keys()]).toEqual(['deny-list-a', 'deny-list-b']);
+    // Which handler's client made each call, by identity.
+    const who = (client: unknown): string =>
+      Object.values(a.clients).includes(client as never)
+        ? 'a'
+        : Object.values(b.clients).includes(client as never)
+          ? 'b'
+          : 'neither';
+    const writes = dynamo.commandCalls(PutCommand).map((c) => [who(c.thisValue), c.args[0].input.TableName]);
+    expect(writes).toEqual([
+      ['a', 'deny-list-a'],
+      ['b', 'deny-list-b'],
+    ]);
+    expect(iam.commandCalls(PutRolePolicyCommand).map((c) => who(c.thisValue))).toEqual(['a', 'b', 'a']);
+    expect(a.addMetric.mock.calls.map(([name]) => name)).toEqual([
+      'RevocationEnforced',
+      'RevocationAlreadyEnforced',
+    ]);
+    expect(b.addMetric.mock.calls.map(([name]) => name)).toEqual(['RevocationEnforced']);
   });
 });

@@ -9,9 +9,8 @@ import { EventBridgePublisher } from '../../../../src/adapters/eventbridge-publi
 import {
   createLifecycleConsumer,
   type LifecycleConsumerDeps,
-  oncePerStreamRecord,
-  streamIdempotencyConfig,
-} from '../../../../src/usecases/process-session-changes.js';
+} from '../../../../src/handlers/stream/consume.js';
+import { oncePerStreamRecord, streamIdempotencyConfig } from '../../../../src/handlers/stream/idempotency.js';
 import {
   eventOf,
   expireOf,
@@ -76,10 +75,10 @@ describe('lifecycle consumer', () => {
     const ofA = workflows.calls.filter((c) => c.name.endsWith('0a')).map((c) => c.kind);
     expect(ofA).toEqual(['startLifecycle', 'stopLifecycle', 'startRevocationFanout']);
     expect(publisher.summary()).toEqual([
-      'SessionStateChanged:000000:null>active',
-      'SessionStateChanged:000000:null>active',
-      'SessionStateChanged:000000:active>revoked',
-      'SessionRevoked:000000',
+      `SessionStateChanged:${a.sessionId}:null>active`,
+      `SessionStateChanged:${b.sessionId}:null>active`,
+      `SessionStateChanged:${a.sessionId}:active>revoked`,
+      `SessionRevoked:${a.sessionId}`,
     ]);
     expect(publisher.accepted.at(-1)?.detail).toEqual({
       schemaVersion: '1',
@@ -105,8 +104,8 @@ describe('lifecycle consumer', () => {
       expect(response.batchItemFailures).toEqual([]);
       expect(workflows.calls).toEqual([]);
       expect(publisher.summary()).toEqual([
-        'SessionStateChanged:000000:active>expired',
-        `SessionExpired:000000:${reason}`,
+        `SessionStateChanged:${a.sessionId}:active>expired`,
+        `SessionExpired:${a.sessionId}:${reason}`,
       ]);
       expect(publisher.accepted[1]?.detail).toMatchObject({
         occurredAt: '2026-01-01T00:30:01.000Z',
@@ -121,7 +120,10 @@ describe('lifecycle consumer', () => {
     const a = sessionFixture({ sessionId: sessionIdFor(0xa) });
     const response = await consume(eventOf(removeOf(a, true)));
     expect(response.batchItemFailures).toEqual([]);
-    expect(publisher.summary()).toEqual(['SessionPurged:000000', 'SessionExpired:000000:ttl']);
+    expect(publisher.summary()).toEqual([
+      `SessionPurged:${a.sessionId}`,
+      `SessionExpired:${a.sessionId}:ttl`,
+    ]);
     expect(warnings).toEqual([]);
   });
 
@@ -151,18 +153,19 @@ describe('lifecycle consumer', () => {
     const { publisher, consume } = setup();
     const a = sessionFixture({ sessionId: sessionIdFor(0xa) });
     const revokeA = revokeOf(a).record;
-    const insertB = insertOf(sessionFixture({ sessionId: sessionIdFor(0xb) }));
+    const b = sessionFixture({ sessionId: sessionIdFor(0xb) });
+    const insertB = insertOf(b);
     publisher.refuseWhen((e) => streamEventIdOf(e) === revokeA.eventID, 'InternalFailure');
     // Act
     const first = await consume(eventOf(revokeA, insertB));
     const retry = await consume(eventOf(revokeA));
-    // Assess
+    // Assess: b's insert went out in the first batch, a's revocation only with the retry.
     expect(failedIds(first)).toEqual([seq(revokeA)]);
     expect(retry.batchItemFailures).toEqual([]);
     expect(publisher.summary()).toEqual([
-      'SessionStateChanged:000000:null>active',
-      'SessionStateChanged:000000:active>revoked',
-      'SessionRevoked:000000',
+      `SessionStateChanged:${b.sessionId}:null>active`,
+      `SessionStateChanged:${a.sessionId}:active>revoked`,
+      `SessionRevoked:${a.sessionId}`,
     ]);
   });
 
@@ -296,9 +299,9 @@ describe('lifecycle consumer', () => {
       expect(first.batchItemFailures).toEqual([]);
       expect(second.batchItemFailures).toEqual([]);
       expect(publisher.summary()).toEqual([
-        'SessionStateChanged:000000:null>active',
-        'SessionStateChanged:000000:active>revoked',
-        'SessionRevoked:000000',
+        `SessionStateChanged:${a.sessionId}:null>active`,
+        `SessionStateChanged:${a.sessionId}:active>revoked`,
+        `SessionRevoked:${a.sessionId}`,
       ]);
       expect(workflows.calls.length).toBe(3);
     });
@@ -336,7 +339,7 @@ describe('lifecycle consumer', () => {
       expect(retry.batchItemFailures).toEqual([]);
       expect(again.batchItemFailures).toEqual([]);
       expect(publisher.summary().filter((s) => s.startsWith('SessionRevoked'))).toEqual([
-        'SessionRevoked:000000',
+        `SessionRevoked:${a.sessionId}`,
       ]);
     });
 
@@ -357,7 +360,7 @@ describe('lifecycle consumer', () => {
       const streamIds = publisher.accepted.flatMap((e) => streamEventIdOf(e) ?? []);
       expect(streamIds.sort()).toEqual([insertA.eventID, insertB.eventID, revokeA.eventID].sort());
       expect(publisher.summary().filter((e) => e.startsWith('SessionRevoked'))).toEqual([
-        'SessionRevoked:000000',
+        `SessionRevoked:${a.sessionId}`,
       ]);
     });
   });

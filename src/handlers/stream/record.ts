@@ -1,13 +1,15 @@
 /**
- * A DynamoDB Streams record (as Lambda delivers it) read into a typed change of one session. Images are
- * unmarshalled and checked with the same rules the store applies to its rows, so a malformed image is a
- * named error the consumer reports as a failed record, never a crash or a half-read session.
+ * A DynamoDB Streams record (as Lambda delivers it) read into the typed change of one session the domain
+ * decides on (src/domain/session-changes.ts). Images are unmarshalled and checked with the same rules the
+ * store applies to its rows, so a malformed image is a named error the consumer reports as a failed record,
+ * never a crash or a half-read session (invariant 7).
  */
 import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
-import type { Session } from '../domain/session.js';
-import { parseSessionRecord } from './session-store-rules.js';
+import { parseSessionRecord } from '../../adapters/session-store-rules.js';
+import type { Session } from '../../domain/session.js';
+import type { SessionChange } from '../../domain/session-changes.js';
 
 /** DynamoDB's TTL service deletes as this principal (userIdentity.type "Service"). */
 export const TTL_PRINCIPAL = 'dynamodb.amazonaws.com';
@@ -15,18 +17,6 @@ export const TTL_PRINCIPAL = 'dynamodb.amazonaws.com';
 export class MalformedStreamRecordError extends Error {
   override readonly name = 'MalformedStreamRecordError';
 }
-
-interface ChangeCommon {
-  readonly eventId: string;
-  readonly sessionId: string;
-  /** ApproximateCreationDateTime: when the write happened, to the second. */
-  readonly at: Date;
-}
-
-export type SessionChange =
-  | (ChangeCommon & { readonly kind: 'inserted'; readonly session: Session })
-  | (ChangeCommon & { readonly kind: 'modified'; readonly before: Session; readonly after: Session })
-  | (ChangeCommon & { readonly kind: 'removed'; readonly before: Session; readonly byTtl: boolean });
 
 /** The partition key of the record's item, readable even when the images are not; undefined if absent. */
 export const sessionKeyOf = (record: DynamoDBRecord): string | undefined =>
