@@ -4,6 +4,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -35,6 +37,11 @@ export const documentClient = once(() =>
 export const stsClient = once(() => new STSClient(sdkClientConfig));
 
 export const eventBridgeClient = once(() => new EventBridgeClient(sdkClientConfig));
+
+export const sfnClient = once(() => new SFNClient(sdkClientConfig));
+
+/** IAM is a global service: one endpoint whatever region the function runs in. */
+export const iamClient = once(() => new IAMClient(sdkClientConfig));
 
 /**
  * The vend Lambda's events are the fast path: credentials are already minted when it publishes, the table's
