@@ -1,8 +1,12 @@
-import { UnsupportedPrincipalError } from './errors.js';
+import { compilePatternList, globMatcher, matchList } from './access-policy-glob.js';
+import { DomainError, UnsupportedPrincipalError } from './errors.js';
 
 /** The caller as API Gateway's IAM authorizer saw it, reduced to what a session needs. */
 export interface CallerIdentity {
-  /** The human (or workload) the session belongs to: IAM user name, role session name or federated name. */
+  /**
+   * The canonical user the session belongs to: IAM user name, federated name, the session name under an
+   * identity role, or `<role name>/<session name>` under any other role (see `parseCallerArn`).
+   */
   readonly user: string;
   readonly principalArn: string;
   readonly accountId: string;
@@ -10,10 +14,24 @@ export interface CallerIdentity {
   readonly principalType: 'iam-user' | 'assumed-role' | 'federated-user';
   /** For assumed roles: the role name (an IAM Identity Center permission set role starts `AWSReservedSSO_`). */
   readonly roleName?: string;
+  /** For assumed roles: the role session name as the caller chose it. */
+  readonly sessionName?: string;
   readonly viaIdentityCenter: boolean;
+  /** The caller's AWS Organizations id (`o-…`), when the authorizer reported one. */
+  readonly orgId?: string;
 }
 
-export const PARTITIONS = ['aws', 'aws-us-gov', 'aws-cn'] as const;
+/** Every AWS partition: commercial, China, GovCloud, the isolated regions, the European Sovereign Cloud. */
+export const PARTITIONS = [
+  'aws',
+  'aws-cn',
+  'aws-us-gov',
+  'aws-iso',
+  'aws-iso-b',
+  'aws-iso-e',
+  'aws-iso-f',
+  'aws-eusc',
+] as const;
 export type Partition = (typeof PARTITIONS)[number];
 
 /** IAM's charset for user names, role session names and federated names. */
@@ -21,6 +39,52 @@ const NAME_CHARSET = /^[\w+=,.@-]+$/;
 const ACCOUNT_ID = /^\d{12}$/;
 /** Role names may carry `/`-separated paths only in role ARNs, not in assumed-role ARNs. */
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/** Role-name globs whose session name is the user: IAM Identity Center sets it to the signed-in user. */
+export const DEFAULT_IDENTITY_ROLES: readonly string[] = Object.freeze(['AWSReservedSSO_*']);
+
+export interface CallerOptions {
+  /**
+   * Role-name globs (`*`, `?`) of identity roles besides `AWSReservedSSO_*`: roles whose session name is
+   * set by a trusted identity provider, never by the caller (the access policy's `identityRoles`).
+   */
+  readonly identityRoles?: readonly string[];
+}
+
+/** A caller that came through a Cognito identity pool: its role session name is no person. */
+export class CognitoIdentityNotSupportedError extends DomainError {
+  override readonly name = 'CognitoIdentityNotSupportedError';
+  readonly code = 'CognitoIdentityNotSupported';
+}
+
+/** The IAM authorizer's context as API Gateway passes it (`requestContext.authorizer.iam`). */
+export interface IamAuthorizerContext {
+  readonly userArn?: string | null;
+  readonly accountId?: string | null;
+  readonly principalOrgId?: string | null;
+  readonly cognitoIdentity?: unknown;
+}
+
+const ORG_ID = /^o-[a-z0-9]{10,32}$/;
+const defaultIdentityRoles = compilePatternList(DEFAULT_IDENTITY_ROLES);
+const isDefaultIdentityRole = (roleName: string): boolean => matchList(defaultIdentityRoles, roleName);
+/** Compiled identity-role globs; the policy's list is short and stable, so this stays small. */
+const roleGlobs = new Map<string, (roleName: string) => boolean>();
+const ROLE_GLOB_CACHE_MAX = 256;
+
+const roleGlob = (glob: string): ((roleName: string) => boolean) => {
+  let test = roleGlobs.get(glob);
+  if (test === undefined) {
+    test = globMatcher(glob);
+    if (roleGlobs.size >= ROLE_GLOB_CACHE_MAX) roleGlobs.clear();
+    roleGlobs.set(glob, test);
+  }
+  return test;
+};
+
+/** Whether the session name under `roleName` names a person: AWSReservedSSO_* or one of `identityRoles`. */
+export const isIdentityRole = (roleName: string, identityRoles: readonly string[] = []): boolean =>
+  isDefaultIdentityRole(roleName) || identityRoles.some((glob) => roleGlob(glob)(roleName));
 
 const refuse = (arn: string, why: string): never => {
   // The ARN is echoed truncated: it comes from a trusted authorizer but may still be huge.
@@ -46,11 +110,16 @@ const checkName = (
 /**
  * The session owner from the caller's ARN (invariant 4: identity comes only from the authorizer).
  * - `arn:<p>:iam::<acct>:user[/path/]name` → name
- * - `arn:<p>:sts::<acct>:assumed-role/<role>/<session>` → session (for IAM Identity Center that is the user)
+ * - `arn:<p>:sts::<acct>:assumed-role/<role>/<session>` → session, when the role is an identity role
+ *   (`AWSReservedSSO_*` or one of `options.identityRoles`); otherwise `<role>/<session>`. Whoever may assume
+ *   a role picks its session name, so `alice` under an arbitrary role is not alice.
  * - `arn:<p>:sts::<acct>:federated-user/<name>` → name
  * Root, roles (not assumed), service-linked roles, other services and malformed ARNs are refused.
  */
-export const parseCallerArn = (arn: string | undefined | null): CallerIdentity => {
+export const parseCallerArn = (
+  arn: string | undefined | null,
+  options: CallerOptions = {},
+): CallerIdentity => {
   if (typeof arn !== 'string' || arn.length === 0) return refuse(String(arn ?? ''), 'no caller ARN');
   if (arn.length > 2048) return refuse(arn, 'ARN longer than 2048 characters');
   const parts = arn.split(':');
@@ -91,12 +160,17 @@ export const parseCallerArn = (arn: string | undefined | null): CallerIdentity =
       if (!ROLE_NAME.test(roleName)) return refuse(arn, 'role name is malformed');
       if (roleName.startsWith('AWSServiceRoleFor'))
         return refuse(arn, 'service-linked roles cannot own a session');
-      const user = checkName(arn, 'role session name', segments[2], 2, 64);
+      const sessionName = checkName(arn, 'role session name', segments[2], 2, 64);
+      // `/` never occurs in a role or session name, so `<role>/<session>` cannot collide with a bare name.
+      const user = isIdentityRole(roleName, options.identityRoles)
+        ? sessionName
+        : `${roleName}/${sessionName}`;
       return {
         ...base,
         user,
         principalType: 'assumed-role',
         roleName,
+        sessionName,
         viaIdentityCenter: roleName.startsWith('AWSReservedSSO_'),
       };
     }
@@ -109,4 +183,33 @@ export const parseCallerArn = (arn: string | undefined | null): CallerIdentity =
   }
 
   return refuse(arn, `service "${service}" principals cannot own a session`);
+};
+
+/**
+ * The caller from the IAM authorizer's whole context: `parseCallerArn` on `userArn`, after refusing
+ * Cognito identity-pool callers (every user of a pool shares one role and a session name the pool picks,
+ * so the ARN names no person), and checking the reported account and organization.
+ */
+export const callerFromAuthorizer = (
+  iam: IamAuthorizerContext | null | undefined,
+  options: CallerOptions = {},
+): CallerIdentity => {
+  if (iam?.cognitoIdentity !== undefined && iam.cognitoIdentity !== null) {
+    throw new CognitoIdentityNotSupportedError(
+      'callers through a Cognito identity pool cannot own a session: sign in with IAM or IAM Identity Center',
+    );
+  }
+  const identity = parseCallerArn(iam?.userArn, options);
+  const { accountId, principalOrgId } = iam ?? {};
+  if (accountId !== undefined && accountId !== null && accountId !== identity.accountId) {
+    refuse(
+      identity.principalArn,
+      `the authorizer reports account ${JSON.stringify(accountId)}, not the ARN's`,
+    );
+  }
+  if (principalOrgId === undefined || principalOrgId === null || principalOrgId === '') return identity;
+  if (!ORG_ID.test(principalOrgId)) {
+    refuse(identity.principalArn, 'the authorizer reports a malformed organization id');
+  }
+  return { ...identity, orgId: principalOrgId };
 };

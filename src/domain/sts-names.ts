@@ -1,3 +1,6 @@
+import { InvalidInputError } from './errors.js';
+import { isSessionId } from './ids.js';
+
 /**
  * Names STS checks: SourceIdentity and RoleSessionName are each 2–64 characters of `[\w+=,.@-]`.
  * The separator in SourceIdentity is `=`, not `:`: `:` is outside STS's charset and AssumeRole would reject it
@@ -35,13 +38,30 @@ export const buildSourceIdentity = (input: {
   return ['sentinel', user.slice(0, room), approval, requestId].join(SEPARATOR);
 };
 
-/** `sentinel-<user>-<first 8 of session id>`, always valid for STS; the user is cut to fit. */
+const ROLE_SESSION_PREFIX = 's-';
+/** `s-<32 hex>-<user>`: what a valid RoleSessionName of ours looks like. */
+const ROLE_SESSION_NAME = /^s-([0-9a-f]{32})-[\w+=,.@-]{1,29}$/;
+
+/**
+ * `s-<32-hex session id>-<user prefix>`, always valid for STS. The whole id is kept (the caller's
+ * assumed-role ARN ends in it, so a verifier maps credentials back to their session); the user is only a
+ * hint for people reading CloudTrail and is sanitised and cut to the 29 characters left.
+ */
 export const buildRoleSessionName = (input: {
   readonly user: string;
   readonly sessionId: string;
 }): string => {
-  const shortId = sanitize(input.sessionId).slice(0, 8) || '_';
-  const room = STS_NAME_MAX - 'sentinel--'.length - shortId.length;
+  if (!isSessionId(input.sessionId)) {
+    // Ids are generated, never typed: anything else is a bug, and a name without the id maps to no session.
+    throw new InvalidInputError('a RoleSessionName needs a session id of 32 lowercase hex characters');
+  }
+  const room = STS_NAME_MAX - ROLE_SESSION_PREFIX.length - input.sessionId.length - 1;
   const user = (sanitize(input.user) || '_').slice(0, room);
-  return `sentinel-${user}-${shortId}`;
+  return `${ROLE_SESSION_PREFIX}${input.sessionId}-${user}`;
+};
+
+/** The session id a RoleSessionName of ours carries, or undefined for any other name. */
+export const sessionIdFromRoleSessionName = (name: unknown): string | undefined => {
+  if (typeof name !== 'string') return undefined;
+  return ROLE_SESSION_NAME.exec(name)?.[1];
 };

@@ -13,6 +13,11 @@ describe('parseRoleArn', () => {
       { partition: 'aws-cn', roleName: 'a+b=c,d.e@f-g_h' },
     ],
     ['arn:aws-us-gov:iam::123456789012:role/gov', { partition: 'aws-us-gov', roleName: 'gov' }],
+    ['arn:aws-iso:iam::123456789012:role/iso', { partition: 'aws-iso', roleName: 'iso' }],
+    ['arn:aws-iso-b:iam::123456789012:role/isob', { partition: 'aws-iso-b', roleName: 'isob' }],
+    ['arn:aws-iso-e:iam::123456789012:role/isoe', { partition: 'aws-iso-e', roleName: 'isoe' }],
+    ['arn:aws-iso-f:iam::123456789012:role/isof', { partition: 'aws-iso-f', roleName: 'isof' }],
+    ['arn:aws-eusc:iam::123456789012:role/eusc', { partition: 'aws-eusc', roleName: 'eusc' }],
     [`arn:aws:iam::123456789012:role/${'r'.repeat(64)}`, { roleName: 'r'.repeat(64) }],
   ])('reads %s', (arn, expected) => {
     expect(parseRoleArn(arn)).toMatchObject({ accountId: '123456789012', ...expected });
@@ -27,6 +32,7 @@ describe('parseRoleArn', () => {
     ['a short account', 'arn:aws:iam::12345678901:role/dev'],
     ['a region', 'arn:aws:iam:eu-west-1:123456789012:role/dev'],
     ['an unknown partition', 'arn:aws-moon:iam::123456789012:role/dev'],
+    ['a partition in upper case', 'arn:AWS-ISO:iam::123456789012:role/dev'],
     ['a name over 64 characters', `arn:aws:iam::123456789012:role/${'r'.repeat(65)}`],
     ['a name with a colon', 'arn:aws:iam::123456789012:role/dev:x'],
     ['an empty name', 'arn:aws:iam::123456789012:role/team/'],

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError, UnsupportedPrincipalError } from '../../../src/domain/errors.js';
-import { type CallerIdentity, parseCallerArn } from '../../../src/domain/identity.js';
+import {
+  type CallerIdentity,
+  CognitoIdentityNotSupportedError,
+  callerFromAuthorizer,
+  isIdentityRole,
+  PARTITIONS,
+  parseCallerArn,
+} from '../../../src/domain/identity.js';
+import { buildRoleSessionName, buildSourceIdentity, isValidStsName } from '../../../src/domain/sts-names.js';
 
 const ACCT = '123456789012';
 const n = (length: number, ch = 'a'): string => ch.repeat(length);
@@ -51,10 +59,10 @@ const valid: ReadonlyArray<readonly [string, string, Expected]> = [
     { user: 'cn.user', principalType: 'iam-user', partition: 'aws-cn', viaIdentityCenter: false },
   ],
   [
-    'assumed role: the session name is the user',
+    'assumed role that is no identity role: the user is <role>/<session>',
     `arn:aws:sts::${ACCT}:assumed-role/Developer/alice`,
     {
-      user: 'alice',
+      user: 'Developer/alice',
       principalType: 'assumed-role',
       partition: 'aws',
       viaIdentityCenter: false,
@@ -87,7 +95,7 @@ const valid: ReadonlyArray<readonly [string, string, Expected]> = [
     'assumed role in aws-cn',
     `arn:aws-cn:sts::${ACCT}:assumed-role/Ops/carol`,
     {
-      user: 'carol',
+      user: 'Ops/carol',
       principalType: 'assumed-role',
       partition: 'aws-cn',
       viaIdentityCenter: false,
@@ -98,7 +106,7 @@ const valid: ReadonlyArray<readonly [string, string, Expected]> = [
     'assumed role whose name merely contains AWSReservedSSO is not Identity Center',
     `arn:aws:sts::${ACCT}:assumed-role/MyAWSReservedSSO_Copy/dave`,
     {
-      user: 'dave',
+      user: 'MyAWSReservedSSO_Copy/dave',
       principalType: 'assumed-role',
       partition: 'aws',
       viaIdentityCenter: false,
@@ -109,7 +117,7 @@ const valid: ReadonlyArray<readonly [string, string, Expected]> = [
     'assumed role session name of exactly 64 characters',
     `arn:aws:sts::${ACCT}:assumed-role/Role/${n(64, 's')}`,
     {
-      user: n(64, 's'),
+      user: `Role/${n(64, 's')}`,
       principalType: 'assumed-role',
       partition: 'aws',
       viaIdentityCenter: false,
@@ -120,7 +128,7 @@ const valid: ReadonlyArray<readonly [string, string, Expected]> = [
     'assumed role session name of 2 characters (STS minimum)',
     `arn:aws:sts::${ACCT}:assumed-role/Role/ab`,
     {
-      user: 'ab',
+      user: 'Role/ab',
       principalType: 'assumed-role',
       partition: 'aws',
       viaIdentityCenter: false,
@@ -146,7 +154,8 @@ const hostile: ReadonlyArray<readonly [string, unknown, RegExp]> = [
   ['only "arn"', 'arn', /not an ARN of the form/],
   ['only "arn:"', 'arn:', /not an ARN of the form/],
   ['five colon-separated fields', `arn:aws:iam::${ACCT}`, /not an ARN of the form/],
-  ['unknown partition', `arn:aws-iso:iam::${ACCT}:user/alice`, /unknown partition "aws-iso"/],
+  ['unknown partition', `arn:aws-moon:iam::${ACCT}:user/alice`, /unknown partition "aws-moon"/],
+  ['partition with a trailing dash', `arn:aws-iso-:iam::${ACCT}:user/alice`, /unknown partition/],
   ['partition in upper case', `arn:AWS:iam::${ACCT}:user/alice`, /unknown partition/],
   ['prefix is not "arn"', `urn:aws:iam::${ACCT}:user/alice`, /does not start with "arn"/],
   ['account root', `arn:aws:iam::${ACCT}:root`, /root user/],
@@ -317,7 +326,177 @@ describe('parseCallerArn — the 64/65 character boundary', () => {
     const at64 = () => parseCallerArn(arnOf(n(64)));
     const at65 = () => parseCallerArn(arnOf(n(65)));
     // Assess
-    expect(at64().user).toHaveLength(64);
+    expect(at64().sessionName ?? at64().user).toHaveLength(64);
     expect(at65).toThrow(UnsupportedPrincipalError);
+  });
+});
+
+describe('parseCallerArn — the canonical user cannot be forged by naming a session', () => {
+  it.each([
+    [
+      'an IAM Identity Center role: the session name is the signed-in user',
+      'AWSReservedSSO_Dev_0123456789abcdef',
+      'alice',
+    ],
+    ['any other role: the role is part of the user', 'AnyRole', 'AnyRole/alice'],
+    ['a role that only looks like Identity Center', 'awsreservedsso_Dev', 'awsreservedsso_Dev/alice'],
+    ['a role named like a prefix of Identity Center', 'AWSReservedSSO', 'AWSReservedSSO/alice'],
+  ])('%s', (_label, role, user) => {
+    // Act
+    const identity = parseCallerArn(`arn:aws:sts::${ACCT}:assumed-role/${role}/alice`);
+    // Assess
+    expect(identity.user).toBe(user);
+    expect(identity.sessionName).toBe('alice');
+    expect(identity.roleName).toBe(role);
+  });
+
+  it('a session named alice under some role is not the IAM user alice nor the Identity Center user alice', () => {
+    // Act
+    const forged = parseCallerArn(`arn:aws:sts::${ACCT}:assumed-role/CiDeployRole/alice`).user;
+    const iamUser = parseCallerArn(`arn:aws:iam::${ACCT}:user/alice`).user;
+    const sso = parseCallerArn(`arn:aws:sts::${ACCT}:assumed-role/AWSReservedSSO_Admin_0a1b/alice`).user;
+    // Assess
+    expect(iamUser).toBe('alice');
+    expect(sso).toBe('alice');
+    expect(forged).not.toBe('alice');
+  });
+
+  it.each([
+    ['a literal identity role', ['CorpIdP'], 'CorpIdP', 'alice'],
+    ['a glob identity role', ['CorpIdP-*'], 'CorpIdP-Engineers', 'alice'],
+    ['a "?" glob', ['Fed?'], 'FedX', 'alice'],
+    ['a role outside the globs', ['CorpIdP-*'], 'CorpIdP', 'CorpIdP/alice'],
+    ['globs are case-sensitive', ['corpidp-*'], 'CorpIdP-Engineers', 'CorpIdP-Engineers/alice'],
+    ['AWSReservedSSO_* stays an identity role with other globs', ['CorpIdP'], 'AWSReservedSSO_X_1', 'alice'],
+    ['no globs given: AWSReservedSSO_* only', [], 'CorpIdP', 'CorpIdP/alice'],
+  ])('identityRoles: %s', (_label, identityRoles, role, user) => {
+    // Act
+    const identity = parseCallerArn(`arn:aws:sts::${ACCT}:assumed-role/${role}/alice`, { identityRoles });
+    // Assess
+    expect(identity.user).toBe(user);
+    expect(isIdentityRole(role, identityRoles)).toBe(user === 'alice');
+  });
+
+  it('identityRoles change nothing for IAM users and federated users', () => {
+    // Prepare
+    const options = { identityRoles: ['*'] };
+    // Act / Assess
+    expect(parseCallerArn(`arn:aws:iam::${ACCT}:user/bob`, options).user).toBe('bob');
+    expect(parseCallerArn(`arn:aws:sts::${ACCT}:federated-user/erin`, options).user).toBe('erin');
+  });
+
+  it('a <role>/<session> user gives valid STS names (the "/" is replaced)', () => {
+    // Prepare
+    const { user } = parseCallerArn(`arn:aws:sts::${ACCT}:assumed-role/${n(64, 'R')}/${n(64, 's')}`);
+    // Act
+    const sourceIdentity = buildSourceIdentity({ user, requestId: 'EXAMPLEreqId0=' });
+    const roleSessionName = buildRoleSessionName({ user, sessionId: '0123456789abcdef0123456789abcdef' });
+    // Assess
+    expect(user).toHaveLength(129);
+    expect(isValidStsName(sourceIdentity)).toBe(true);
+    expect(isValidStsName(roleSessionName)).toBe(true);
+    expect(buildSourceIdentity({ user: 'Dev/alice', requestId: 'r1' })).toBe('sentinel=Dev_alice=direct=r1');
+  });
+});
+
+describe('parseCallerArn — every AWS partition', () => {
+  it('knows exactly the eight partitions', () => {
+    expect([...PARTITIONS].sort()).toEqual(
+      ['aws', 'aws-cn', 'aws-eusc', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-us-gov'].sort(),
+    );
+  });
+
+  it.each([...PARTITIONS])('%s: IAM users and Identity Center users', (partition) => {
+    // Act
+    const user = parseCallerArn(`arn:${partition}:iam::${ACCT}:user/alice`);
+    const sso = parseCallerArn(`arn:${partition}:sts::${ACCT}:assumed-role/AWSReservedSSO_Dev_01/bob`);
+    // Assess
+    expect(user).toMatchObject({ partition, user: 'alice', principalType: 'iam-user' });
+    expect(sso).toMatchObject({ partition, user: 'bob', viaIdentityCenter: true });
+  });
+});
+
+describe('callerFromAuthorizer — the IAM authorizer context', () => {
+  const userArn = `arn:aws:sts::${ACCT}:assumed-role/AWSReservedSSO_Dev_0123456789abcdef/alice@example.com`;
+
+  it('reads the caller and its organization', () => {
+    // Act
+    const caller = callerFromAuthorizer({
+      userArn,
+      accountId: ACCT,
+      principalOrgId: 'o-exampleorg1',
+      cognitoIdentity: null,
+    });
+    // Assess
+    expect(caller).toMatchObject({ user: 'alice@example.com', accountId: ACCT, orgId: 'o-exampleorg1' });
+  });
+
+  it('has no organization when the authorizer reports none', () => {
+    // Act
+    const caller = callerFromAuthorizer({
+      userArn,
+      accountId: ACCT,
+      principalOrgId: null,
+      cognitoIdentity: null,
+    });
+    // Assess
+    expect(caller.orgId).toBeUndefined();
+  });
+
+  it('passes identityRoles on', () => {
+    // Act
+    const caller = callerFromAuthorizer(
+      { userArn: `arn:aws:sts::${ACCT}:assumed-role/CorpIdP/carol` },
+      { identityRoles: ['CorpIdP'] },
+    );
+    // Assess
+    expect(caller.user).toBe('carol');
+  });
+
+  it.each([
+    [
+      'a Cognito identity object',
+      { amr: ['authenticated'], identityId: 'eu-west-1:1', identityPoolId: 'eu-west-1:p' },
+    ],
+    ['an empty Cognito identity object', {}],
+    ['a Cognito identity string', 'eu-west-1:1'],
+  ])('refuses a caller through a Cognito identity pool: %s', (_label, cognitoIdentity) => {
+    // Act
+    const act = () =>
+      callerFromAuthorizer({
+        userArn: `arn:aws:sts::${ACCT}:assumed-role/Cognito_PoolAuth_Role/CognitoIdentityCredentials`,
+        accountId: ACCT,
+        cognitoIdentity,
+      });
+    // Assess
+    expect(act).toThrow(CognitoIdentityNotSupportedError);
+    try {
+      act();
+    } catch (error) {
+      expect(error).toBeInstanceOf(DomainError);
+      expect(error).toMatchObject({
+        code: 'CognitoIdentityNotSupported',
+        name: 'CognitoIdentityNotSupportedError',
+      });
+      expect((error as Error).message).toMatch(/Cognito identity pool/);
+    }
+  });
+
+  it.each([
+    ['no context', undefined, /no caller ARN/],
+    ['no ARN', { accountId: ACCT }, /no caller ARN/],
+    [
+      "an account other than the ARN's",
+      { userArn, accountId: '999999999999' },
+      /reports account "999999999999"/,
+    ],
+    ['a malformed organization id', { userArn, principalOrgId: 'org-1' }, /malformed organization id/],
+    ['a root caller', { userArn: `arn:aws:iam::${ACCT}:root` }, /root user/],
+  ])('refuses %s with UnsupportedPrincipal', (_label, iam, why) => {
+    // Act
+    const act = () => callerFromAuthorizer(iam);
+    // Assess
+    expect(act).toThrow(UnsupportedPrincipalError);
+    expect(act).toThrow(why);
   });
 });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../../src/domain/errors.js';
 import {
   buildRoleSessionName,
   buildSourceIdentity,
   isValidStsName,
   STS_NAME_MAX,
+  sessionIdFromRoleSessionName,
 } from '../../../src/domain/sts-names.js';
 import { prng } from '../../support/prng.js';
 
@@ -107,25 +109,69 @@ describe('buildSourceIdentity — exact output for normal cases', () => {
 describe('buildRoleSessionName — exact output for normal cases', () => {
   const sessionId = '0123456789abcdef0123456789abcdef';
   it.each([
-    ['a plain user', 'alice', 'sentinel-alice-01234567'],
-    ['an email user', 'alice.smith+ops@example.com', 'sentinel-alice.smith+ops@example.com-01234567'],
-    ['a user with ":" and spaces', 'corp:alice smith', 'sentinel-corp_alice_smith-01234567'],
-    ['an empty user', '', 'sentinel-_-01234567'],
-    ['a 100-character user is cut to 46', 'u'.repeat(100), `sentinel-${'u'.repeat(46)}-01234567`],
-    ['a unicode user', 'jürgen', 'sentinel-j_rgen-01234567'],
+    ['a plain user', 'alice', `s-${sessionId}-alice`],
+    ['an email user of 27', 'alice.smith+ops@example.com', `s-${sessionId}-alice.smith+ops@example.com`],
+    ['a user with ":" and spaces', 'corp:alice smith', `s-${sessionId}-corp_alice_smith`],
+    ['a <role>/<session> user', 'Deploy/alice', `s-${sessionId}-Deploy_alice`],
+    ['an empty user', '', `s-${sessionId}-_`],
+    ['a 100-character user is cut to 29', 'u'.repeat(100), `s-${sessionId}-${'u'.repeat(29)}`],
+    ['a unicode user', 'jürgen', `s-${sessionId}-j_rgen`],
   ] as const)('%s', (_label, user, expected) => {
     // Act
     const name = buildRoleSessionName({ user, sessionId });
     // Assess
     expect(name).toBe(expected);
     expect(name).toMatch(STS_PATTERN);
+    expect(sessionIdFromRoleSessionName(name)).toBe(sessionId);
   });
 
-  it('a hostile session id is sanitised and cut to 8 characters', () => {
+  it.each([
+    ['too short', 'ab'],
+    ['upper-case hex', 'ABCDEF0123456789ABCDEF0123456789'],
+    ['33 characters', `${'a'.repeat(33)}`],
+    ['a hostile id', 'ab:cd/ef gh'],
+    ['empty', ''],
+  ])('refuses a session id that is not 32 lowercase hex characters: %s', (_label, sessionId) => {
     // Act
-    const name = buildRoleSessionName({ user: 'alice', sessionId: 'ab:cd/ef gh' });
+    const act = () => buildRoleSessionName({ user: 'alice', sessionId });
     // Assess
-    expect(name).toBe('sentinel-alice-ab_cd_ef');
+    expect(act).toThrow(InvalidInputError);
+    expect(act).toThrow(/32 lowercase hex/);
+  });
+});
+
+describe('sessionIdFromRoleSessionName', () => {
+  const id = 'feedfacecafebeef0123456789abcdef';
+  it.each([
+    ['a name of ours', `s-${id}-alice`, id],
+    ['a name of ours with a 29-character user', `s-${id}-${'u'.repeat(29)}`, id],
+    ['the old format', 'sentinel-alice-feedface', undefined],
+    ['no user part', `s-${id}`, undefined],
+    ['an empty user part', `s-${id}-`, undefined],
+    ['a user part too long for STS', `s-${id}-${'u'.repeat(30)}`, undefined],
+    ['an id of 31 characters', `s-${id.slice(1)}-alice`, undefined],
+    ['upper-case hex', `s-${id.toUpperCase()}-alice`, undefined],
+    ['another prefix', `x-${id}-alice`, undefined],
+    ['a character outside the STS charset', `s-${id}-al:ice`, undefined],
+    ['a trailing newline', `s-${id}-alice\n`, undefined],
+    ['an Identity Center session name', 'alice@example.com', undefined],
+    ['not a string', 42, undefined],
+  ])('%s', (_label, name, expected) => {
+    // Act / Assess
+    expect(sessionIdFromRoleSessionName(name)).toBe(expected);
+  });
+
+  it('maps every generated name back to its id (seeded)', () => {
+    // Prepare
+    const next = prng(11);
+    const hex = '0123456789abcdef';
+    // Act / Assess
+    for (let i = 0; i < 1000; i++) {
+      const sessionId = Array.from({ length: 32 }, () => hex[Math.floor(next() * 16)] ?? '0').join('');
+      const name = buildRoleSessionName({ user: hostileString(next, 200), sessionId });
+      expect(name).toMatch(STS_PATTERN);
+      expect(sessionIdFromRoleSessionName(name)).toBe(sessionId);
+    }
   });
 });
 
@@ -156,9 +202,13 @@ describe('STS names for generated hostile inputs (seeded)', () => {
     const failures: string[] = [];
     // Act
     for (let i = 0; i < GENERATED; i++) {
-      const input = { user: hostileString(next, 500), sessionId: hostileString(next, 40) };
+      const sessionId = Math.floor(next() * 2 ** 32)
+        .toString(16)
+        .padStart(8, '0')
+        .repeat(4);
+      const input = { user: hostileString(next, 500), sessionId };
       const value = buildRoleSessionName(input);
-      if (!STS_PATTERN.test(value) || !value.startsWith('sentinel-') || !isValidStsName(value)) {
+      if (!STS_PATTERN.test(value) || !value.startsWith(`s-${sessionId}-`) || !isValidStsName(value)) {
         failures.push(JSON.stringify({ input, value }));
       }
     }
@@ -166,7 +216,7 @@ describe('STS names for generated hostile inputs (seeded)', () => {
     expect(failures).toEqual([]);
   });
 
-  it('keeps a valid short user and request id intact and in order', () => {
+  it('keeps a valid short user and request id intact and in order (the user cut to 29 in a RoleSessionName)', () => {
     // Prepare
     const next = prng(5);
     const valid = 'abcXYZ019_+,.@-';
@@ -177,7 +227,8 @@ describe('STS names for generated hostile inputs (seeded)', () => {
       const user = pick(1 + Math.floor(next() * 20));
       const requestId = pick(1 + Math.floor(next() * 20));
       expect(buildSourceIdentity({ user, requestId })).toBe(`sentinel=${user}=direct=${requestId}`);
-      expect(buildRoleSessionName({ user, sessionId: 'feedface00' })).toBe(`sentinel-${user}-feedface`);
+      const sessionId = 'feedface'.repeat(4);
+      expect(buildRoleSessionName({ user, sessionId })).toBe(`s-${sessionId}-${user.slice(0, 29)}`);
     }
   });
 

@@ -71,7 +71,7 @@ describe('create', () => {
     expect(issuer.requests).toEqual([
       {
         roleArn: dev.roleArn,
-        roleSessionName: `sentinel-${FIXTURE_USER}-${String(body.sessionId).slice(0, 8)}`,
+        roleSessionName: `s-${String(body.sessionId)}-${FIXTURE_USER}`,
         sourceIdentity: row?.sourceIdentity,
         sessionId: body.sessionId,
         durationSeconds: 3600,
