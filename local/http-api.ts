@@ -11,6 +11,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Context } from 'aws-lambda';
 import type { HttpApiEvent, HttpResult } from '../src/handlers/http/event.js';
 import { errorResponse } from '../src/handlers/http/response.js';
+import { listenError } from './ports.js';
+import type { StackClock } from './scaled-clock.js';
 
 export const LOCAL_CALLER_HEADER = 'x-sentinel-local-caller-arn';
 /** API Gateway's own limit on a request body is 10 MB; the handler enforces its much smaller one. */
@@ -55,6 +57,8 @@ export const toHttpApiEvent = (input: {
   readonly headers: Record<string, string>;
   readonly body: string;
   readonly sourceIp: string;
+  /** The request's time (requestContext.time); default: now. */
+  readonly at?: Date;
 }): { event: HttpApiEvent; routed: boolean } => {
   const route = ROUTES.find((r) => input.method === 'POST' && r.pattern.test(input.path));
   const match = route?.pattern.exec(input.path);
@@ -63,7 +67,7 @@ export const toHttpApiEvent = (input: {
     : undefined;
   const callerArn = input.headers[LOCAL_CALLER_HEADER];
   const { [LOCAL_CALLER_HEADER]: _stripped, ...headers } = input.headers;
-  const now = new Date();
+  const now = input.at ?? new Date();
   const requestId = randomUUID();
   // Built as a plain object, then read through the handler's narrower type (it ignores what it does not need).
   const full = {
@@ -162,37 +166,46 @@ export const startHttpApi = async (input: {
   readonly port?: number;
   /** Enables the local-only revoke route. */
   readonly revoke?: LocalRevoke;
+  /** The stack's clock: each request is handled at the instant it arrived on it. Default: the wall clock. */
+  readonly clock?: Pick<StackClock, 'now' | 'stoppedDuring'>;
 }): Promise<{ readonly url: string; readonly server: Server; close(): Promise<void> }> => {
+  const NOT_FOUND: HttpResult = {
+    statusCode: 404,
+    headers: { 'content-type': 'application/json' },
+    body: '{"message":"Not Found"}',
+  };
+  const answer = async (request: IncomingMessage, body: string): Promise<HttpResult> => {
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).map(([k, v]) => [
+        k.toLowerCase(),
+        Array.isArray(v) ? v.join(',') : (v ?? ''),
+      ]),
+    );
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const revoking = LOCAL_REVOKE.exec(path);
+    if (input.revoke && request.method === 'POST' && revoking?.[1]) {
+      return revokeFrom(input.revoke, revoking[1], headers[LOCAL_CALLER_HEADER], body);
+    }
+    const { event, routed } = toHttpApiEvent({
+      method: request.method ?? 'GET',
+      path,
+      headers,
+      body,
+      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      ...(input.clock ? { at: input.clock.now() } : {}),
+    });
+    // API Gateway answers unknown routes itself; the function never sees them.
+    if (!routed) return NOT_FOUND;
+    return input.handler(event, localContext(String(event.requestContext?.requestId)));
+  };
   const server = createServer((request, response) => {
     void (async () => {
       try {
         const body = await readBody(request);
-        const headers = Object.fromEntries(
-          Object.entries(request.headers).map(([k, v]) => [
-            k.toLowerCase(),
-            Array.isArray(v) ? v.join(',') : (v ?? ''),
-          ]),
-        );
-        const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-        const revoking = LOCAL_REVOKE.exec(path);
-        if (input.revoke && request.method === 'POST' && revoking?.[1]) {
-          const result = await revokeFrom(input.revoke, revoking[1], headers[LOCAL_CALLER_HEADER], body);
-          response.writeHead(result.statusCode, result.headers).end(result.body);
-          return;
-        }
-        const { event, routed } = toHttpApiEvent({
-          method: request.method ?? 'GET',
-          path,
-          headers,
-          body,
-          sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-        });
-        if (!routed) {
-          // API Gateway answers unknown routes itself; the function never sees them.
-          response.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
-          return;
-        }
-        const result = await input.handler(event, localContext(String(event.requestContext?.requestId)));
+        // The whole request happens at the instant it arrived on the stack's clock.
+        const result = await (input.clock
+          ? input.clock.stoppedDuring(() => answer(request, body))
+          : answer(request, body));
         response.writeHead(result.statusCode, result.headers).end(result.body);
       } catch (error) {
         // As API Gateway does when the integration fails.
@@ -203,12 +216,24 @@ export const startHttpApi = async (input: {
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(input.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => reject(listenError(error, input.port ?? 0, 'HTTP API')));
+    server.listen(input.port ?? 0, '127.0.0.1', resolve);
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Idle keep-alive connections would hold close() open; requests in flight get a moment to finish.
+    close: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), 1000);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
   };
 };

@@ -15,7 +15,9 @@ import type {
 } from '../src/ports.js';
 import { createRevocationEnforcer } from '../src/usecases/enforce-revocation.js';
 import { InMemoryAccessEnforcer } from './in-memory-access-enforcer.js';
+import { ScaledClock, type StackClock } from './scaled-clock.js';
 import {
+  type Json,
   type LocalServices,
   type PutEventsEntry,
   type PutEventsOutput,
@@ -48,11 +50,12 @@ export interface LocalWorkflowControlOptions {
   /** What the revocation enforcer function denies with; default an InMemoryAccessEnforcer. */
   readonly accessEnforcer?: AccessEnforcer;
   /**
-   * Compresses Wait states: a wait of w ms lasts w / timeScale ms (1 = real time). The lifecycle's first
-   * wait is computed from the execution's expiresAt at start; re-scheduled waits reuse it.
+   * The clock the workflows wait on: the lifecycle's Wait lasts until this clock reads the session's
+   * expiresAt. Default: a ScaledClock of `timeScale`, started now.
    */
+  readonly clock?: StackClock;
+  /** Shorthand for `clock: new ScaledClock(timeScale)`: Waits run timeScale times faster (1 = real time). */
   readonly timeScale?: number;
-  readonly now?: () => Date;
   readonly onExecutionEnd?: (record: LocalExecutionRecord) => void;
 }
 
@@ -70,6 +73,13 @@ const toDomainEvent = (entry: PutEventsEntry): DomainEvent => {
   return { detailType: entry.DetailType, detail } as DomainEvent;
 };
 
+/** The expiresAt of a DynamoDB GetItem result's Item, if it has one. */
+const expiresAtOf = (result: Json): string | undefined => {
+  const item = (result as { Item?: { expiresAt?: { S?: unknown } } } | null)?.Item;
+  const value = item?.expiresAt?.S;
+  return typeof value === 'string' ? value : undefined;
+};
+
 /** The local stand-in for RevocationEnforcerFunction's ARN (the fan-out's ${RevocationEnforcerFunctionArn}). */
 export const LOCAL_REVOCATION_ENFORCER_ARN =
   'arn:aws:lambda:us-east-1:000000000000:function:sentinel-sessions-revocation-enforcer-local';
@@ -80,30 +90,43 @@ export class LocalWorkflowControl implements WorkflowControl {
   readonly #options: LocalWorkflowControlOptions;
   readonly #aborts = new Map<string, () => void>();
   readonly #definitions = new Map<LocalExecutionRecord['stateMachine'], ReturnType<typeof substitute>>();
+  readonly #clock: StackClock;
 
   constructor(options: LocalWorkflowControlOptions) {
     this.#options = options;
-    this.accessEnforcer = options.accessEnforcer ?? new InMemoryAccessEnforcer();
+    this.#clock = options.clock ?? new ScaledClock(options.timeScale ?? 1);
+    this.accessEnforcer = options.accessEnforcer ?? new InMemoryAccessEnforcer({ clock: this.#clock });
   }
 
   async startLifecycle(input: LifecycleInput): Promise<{ readonly alreadyStarted: boolean }> {
-    const now = (this.#options.now ?? (() => new Date()))();
-    const scale = this.#options.timeScale ?? 1;
-    const waitMs = Math.max(0, (new Date(input.expiresAt).getTime() - now.getTime()) / scale);
-    return this.#start('SessionLifecycleStateMachine', input.sessionId, { ...input }, waitMs);
+    // WaitUntilExpiry sleeps until $.expiresAt: the input's at first, after a Reschedule the one ReadSession
+    // has just read. Each pass waits until the stack's clock reaches it.
+    let due = input.expiresAt;
+    return this.#start(
+      'SessionLifecycleStateMachine',
+      input.sessionId,
+      { ...input },
+      {
+        waitMs: (state) => (state === 'WaitUntilExpiry' ? this.#clock.msUntil(due) : undefined),
+        onTaskResult: (state, result) => {
+          const read = state === 'ReadSession' ? expiresAtOf(result) : undefined;
+          if (read !== undefined) due = read;
+        },
+      },
+    );
   }
 
   async stopLifecycle(sessionId: string, _cause: string): Promise<{ readonly stopped: boolean }> {
     const record = this.executions.get(`SessionLifecycleStateMachine/${sessionId}`);
     if (record?.status !== 'RUNNING') return { stopped: false };
     record.status = 'ABORTED';
-    record.stoppedAt = new Date();
+    record.stoppedAt = this.#clock.now();
     this.#aborts.get(`SessionLifecycleStateMachine/${sessionId}`)?.();
     return { stopped: true };
   }
 
   async startRevocationFanout(input: RevocationFanoutInput): Promise<{ readonly alreadyStarted: boolean }> {
-    return this.#start('RevocationFanoutStateMachine', `revoke-${input.sessionId}`, { ...input }, 0);
+    return this.#start('RevocationFanoutStateMachine', `revoke-${input.sessionId}`, { ...input }, {});
   }
 
   /** Resolves when every execution started so far has ended (tests, graceful shutdown). */
@@ -171,7 +194,7 @@ export class LocalWorkflowControl implements WorkflowControl {
     stateMachine: LocalExecutionRecord['stateMachine'],
     name: string,
     input: Record<string, string>,
-    waitMs: number,
+    timing: Pick<Parameters<typeof runLocalStateMachine>[0], 'waitMs' | 'onTaskResult'>,
   ): Promise<{ readonly alreadyStarted: boolean }> {
     const key = `${stateMachine}/${name}`;
     if (this.executions.has(key)) return { alreadyStarted: true };
@@ -180,14 +203,14 @@ export class LocalWorkflowControl implements WorkflowControl {
       definition,
       services: this.#services(),
       executionInput: input,
-      waitMs: (state) => (state === 'WaitUntilExpiry' ? waitMs : undefined),
+      ...timing,
       retryMs: 50,
     });
     const record: LocalExecutionRecord = {
       stateMachine,
       name,
       input,
-      startedAt: new Date(),
+      startedAt: this.#clock.now(),
       status: 'RUNNING',
       done: execution.result.then(
         () => {
@@ -202,7 +225,7 @@ export class LocalWorkflowControl implements WorkflowControl {
       ),
     };
     void record.done.then(() => {
-      record.stoppedAt ??= new Date();
+      record.stoppedAt ??= this.#clock.now();
       this.#aborts.delete(key);
       this.#options.onExecutionEnd?.(record);
     });

@@ -17,17 +17,6 @@ import {
 import { StateMachine } from 'aws-local-stepfunctions';
 import { loadTemplate, REPO_ROOT, resourceOf, type Template } from './template.js';
 
-// The interpreter uses Promise.withResolvers (Node 22+); Node 20 lacks it.
-if (!('withResolvers' in Promise)) {
-  Object.defineProperty(Promise, 'withResolvers', {
-    value<T>() {
-      const settle: { resolve?: (value: T) => void; reject?: (reason?: unknown) => void } = {};
-      const promise = new Promise<T>((resolve, reject) => Object.assign(settle, { resolve, reject }));
-      return { promise, ...settle };
-    },
-  });
-}
-
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type TaskHandler = (input: Json) => Promise<Json>;
 
@@ -214,14 +203,25 @@ interface StatesBlock {
 }
 
 /** Every Task of a definition, nested Parallel branches and Map processors included, bound by state name. */
-export const bindTasks = (definition: StatesBlock, services: LocalServices): Record<string, TaskHandler> => {
+export const bindTasks = (
+  definition: StatesBlock,
+  services: LocalServices,
+  onResult?: (stateName: string, result: Json) => void,
+): Record<string, TaskHandler> => {
   const handlers: Record<string, TaskHandler> = {};
   const visit = (block: StatesBlock): void => {
     for (const [name, state] of Object.entries(block.States)) {
       if (state.Type === 'Task') {
         if (handlers[name])
           throw new UnboundTaskError(`Task name ${name} is used twice; local binding needs unique names`);
-        handlers[name] = bindTask(name, String(state.Resource), services);
+        const handler = bindTask(name, String(state.Resource), services);
+        handlers[name] = onResult
+          ? async (input) => {
+              const result = await handler(input);
+              onResult(name, result);
+              return result;
+            }
+          : handler;
       }
       for (const branch of (state.Branches as StatesBlock[] | undefined) ?? []) visit(branch);
       const processor = (state.ItemProcessor ?? state.Iterator) as StatesBlock | undefined;
@@ -261,8 +261,9 @@ export interface LocalExecution {
 }
 
 /**
- * Starts one execution. `waitMs` replaces every Wait state's duration (time-scaling for demos and tests);
- * `retryMs` does the same for retry back-offs.
+ * Starts one execution. `waitMs` replaces a Wait state's duration (time-scaling for demos and tests); it is
+ * asked each time the state is entered, so a Wait that loops can last a different time on each pass.
+ * `retryMs` replaces retry back-offs; `onTaskResult` sees each Task's raw result.
  */
 export const runLocalStateMachine = (input: {
   readonly definition: StatesBlock & Record<string, unknown>;
@@ -270,16 +271,17 @@ export const runLocalStateMachine = (input: {
   readonly executionInput: Json;
   readonly waitMs?: (stateName: string) => number | undefined;
   readonly retryMs?: number;
+  readonly onTaskResult?: (stateName: string, result: Json) => void;
 }): LocalExecution => {
   const machine = new StateMachine(input.definition as never, { validationOptions: { checkArn: true } });
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
+  const { waitMs } = input;
   const collect = (block: StatesBlock): void => {
     for (const [name, state] of Object.entries(block.States)) {
-      if (state.Type === 'Wait' && input.waitMs) {
-        const ms = input.waitMs(name);
-        if (ms !== undefined) waitTimeOverrides[name] = ms;
-      }
+      // The interpreter reads its override when the Wait starts; undefined leaves the state's own duration.
+      if (state.Type === 'Wait' && waitMs)
+        Object.defineProperty(waitTimeOverrides, name, { enumerable: true, get: () => waitMs(name) });
       if (input.retryMs !== undefined && Array.isArray(state.Retry))
         retryIntervalOverrides[name] = input.retryMs;
       for (const branch of (state.Branches as StatesBlock[] | undefined) ?? []) collect(branch);
@@ -290,7 +292,7 @@ export const runLocalStateMachine = (input: {
   collect(input.definition);
   const execution = machine.run(input.executionInput as never, {
     overrides: {
-      taskResourceLocalHandlers: bindTasks(input.definition, input.services) as never,
+      taskResourceLocalHandlers: bindTasks(input.definition, input.services, input.onTaskResult) as never,
       waitTimeOverrides,
       retryIntervalOverrides,
     },

@@ -4,24 +4,23 @@
  * interpreter → a local EventBridge bus evaluating the template's rules. Only STS is replaced, by the offline
  * issuer whose credentials are loudly fake. Used by `npm start` and by the end-to-end test.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CachedPolicySource } from '../src/adapters/access-policy-source.js';
 import { DynamoDbSessionStore } from '../src/adapters/dynamodb-session-store.js';
+import { parsePolicyDocument } from '../src/domain/access-policy-yaml.js';
 import { systemClock } from '../src/domain/clock.js';
 import { randomIds } from '../src/domain/ids.js';
 import { errorResponse, json } from '../src/handlers/http/response.js';
 import { powertoolsTelemetry } from '../src/handlers/http/telemetry.js';
 import { createVendApi } from '../src/handlers/http/vend-api.js';
-import {
-  createLifecycleConsumer,
-  oncePerStreamRecord,
-  streamIdempotencyConfig,
-} from '../src/usecases/process-session-changes.js';
+import { createLifecycleConsumer } from '../src/handlers/stream/consume.js';
+import { oncePerStreamRecord, streamIdempotencyConfig } from '../src/handlers/stream/idempotency.js';
 import { parseProfiles } from '../src/usecases/vend-profiles.js';
 import {
   createTemplateTables,
@@ -33,6 +32,9 @@ import { type EventEnvelope, jsonLinesFileTarget, LocalEventBus, rulesFromTempla
 import { startHttpApi } from './http-api.js';
 import { LocalWorkflowControl } from './local-workflow-control.js';
 import { OfflineCredentialIssuer } from './offline-credential-issuer.js';
+import { assertPortFree } from './ports.js';
+import { ScaledClock } from './scaled-clock.js';
+import { stackLogger } from './stack-logger.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
 import { loadTemplate, REPO_ROOT } from './template.js';
 
@@ -50,9 +52,11 @@ export const LOCAL_PROFILES = {
 export interface LocalStackOptions {
   readonly dynamoPort?: number;
   readonly httpPort?: number;
-  /** Wait states last (real wait) / timeScale. */
+  /** How much faster the stack's clock runs than the wall clock (Waits, expiries, every time it shows). */
   readonly timeScale?: number;
   readonly profiles?: unknown;
+  /** The access policy file (YAML or JSON); default local/policy.yaml, re-read at most every 5 s. */
+  readonly policyFile?: string;
   readonly auditLogPath?: string;
   readonly onNotification?: (event: EventEnvelope) => void;
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -68,12 +72,32 @@ export interface LocalStack {
   readonly store: DynamoDbSessionStore;
   readonly poller: StreamPoller;
   readonly auditLogPath: string;
+  /** The one clock behind every time the stack shows. */
+  readonly clock: ScaledClock;
   stop(): Promise<void>;
 }
 
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
+  // A busy port fails now, before DynamoDB Local takes seconds to start.
+  if (options.httpPort) await assertPortFree(options.httpPort, 'HTTP API');
+  if (options.dynamoPort) await assertPortFree(options.dynamoPort, 'DynamoDB Local');
+  const clock = new ScaledClock(options.timeScale ?? 1);
   const dynamo = await startDynamoDbLocal(options.dynamoPort ? { port: options.dynamoPort } : {});
   const stopping: (() => Promise<void> | void)[] = [() => dynamo.stop()];
+  // Last started, first stopped; a step that fails does not keep the others (DynamoDB Local) running. Once only.
+  let stopped: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopped ??= (async () => {
+      const failures: unknown[] = [];
+      for (const stop of stopping.reverse()) {
+        try {
+          await stop();
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      if (failures.length > 0) throw failures[0];
+    })());
   try {
     const tables = await createTemplateTables(dynamo.endpoint, { prefix: 'sentinel-local' });
     const dynamodb = new DynamoDBClient(localClientConfig(dynamo.endpoint));
@@ -81,14 +105,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       marshallOptions: { removeUndefinedValues: true },
     });
     stopping.push(() => dynamodb.destroy());
-    const logger = new Logger({
-      serviceName: 'sentinel-sessions-local',
-      logLevel: options.logLevel ?? 'INFO',
-    });
+    const logger = stackLogger({ clock, logLevel: options.logLevel ?? 'INFO' });
 
-    const bus = new LocalEventBus({ rules: rulesFromTemplate(loadTemplate()) });
+    const bus = new LocalEventBus({ rules: rulesFromTemplate(loadTemplate()), clock });
     const auditLogPath = options.auditLogPath ?? join(REPO_ROOT, '.local', 'audit.jsonl');
     mkdirSync(dirname(auditLogPath), { recursive: true });
+    // The tables start empty each run; so does their audit trail.
+    writeFileSync(auditLogPath, '');
     bus.addTarget('SessionsAuditRule', jsonLinesFileTarget(auditLogPath), 'AuditLogGroup');
     bus.addTarget(
       'SessionNotificationsRule',
@@ -105,9 +128,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       sessionsTableName: tables.SessionsTable,
       eventBusName: bus.busName,
       bus,
-      timeScale: options.timeScale ?? 1,
+      clock,
       snsPublish: async ({ Message }) => {
-        logger.info('notification (revocation fan-out → topic)', { message: Message });
+        // Not `message`: Powertools reserves that key and drops it with a warning.
+        logger.info('notification (revocation fan-out → topic)', { notification: Message });
         return { MessageId: `local-${Date.now()}` };
       },
       onExecutionEnd: (record) =>
@@ -122,13 +146,27 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
     const store = new DynamoDbSessionStore({ documentClient, tableName: tables.SessionsTable });
     const count = (name: string, value = 1) => logger.debug('metric', { metric: name, value });
+    const policyFile = options.policyFile ?? join(REPO_ROOT, 'local', 'policy.yaml');
+    const policy = new CachedPolicySource({
+      read: () => readFile(policyFile, 'utf8'),
+      parse: (text) => parsePolicyDocument(text, policyFile),
+      clock: systemClock,
+      maxAgeSeconds: 5,
+      where: policyFile,
+      log: {
+        unavailable: (message, attributes) => logger.error(message, { ...attributes }),
+        loaded: (attributes) => logger.info('access policy loaded', { ...attributes }),
+      },
+    });
     const api = createVendApi({
+      policy,
       store,
       issuer: new OfflineCredentialIssuer({
+        clock,
         warn: (message, attributes) => logger.warn(message, attributes),
       }),
       publisher: bus,
-      clock: systemClock,
+      clock,
       ids: randomIds,
       profiles: parseProfiles(options.profiles ?? LOCAL_PROFILES),
       storeFailure: 'deny',
@@ -149,8 +187,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         }
       },
       ...(options.httpPort === undefined ? {} : { port: options.httpPort }),
+      clock,
       revoke: async ({ sessionId, by, reason }) => {
-        const revoked = await store.revoke(sessionId, { by, reason, now: new Date() });
+        const revoked = await store.revoke(sessionId, { by, reason, now: clock.now() });
         if (revoked.ok)
           return json(200, { sessionId, status: 'revoked', revokedAt: revoked.value.revokedAt });
         const { kind } = revoked.refusal;
@@ -167,7 +206,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const consume = createLifecycleConsumer({
       workflows,
       events: bus,
-      clock: systemClock,
+      clock,
       once: oncePerStreamRecord(
         new DynamoDBPersistenceLayer({
           tableName: tables.StreamIdempotencyTable,
@@ -187,6 +226,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       },
       batchingWindowMs: options.batchingWindowMs ?? 200,
       pollIntervalMs: 100,
+      localTime: (wall) => clock.at(wall),
       onFailure: (failure) =>
         logger.error('stream records given up on (on-failure destination)', {
           records: failure.records.length,
@@ -205,12 +245,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       store,
       poller,
       auditLogPath,
-      stop: async () => {
-        for (const stop of stopping.reverse()) await stop();
-      },
+      clock,
+      stop: stopAll,
     };
   } catch (error) {
-    for (const stop of stopping.reverse()) await stop();
+    await stopAll();
     throw error;
   }
 };

@@ -10,6 +10,8 @@
  *  - after `maxRetryAttempts` retries the remaining records go to `onFailure` and the shard moves on.
  * DynamoDB Local reports TTL deletes as eventName UNKNOWN_TO_SDK_VERSION without userIdentity; they are
  * delivered as AWS sends them: REMOVE with userIdentity {type: Service, principalId: dynamodb.amazonaws.com}.
+ * DynamoDB Local stamps ApproximateCreationDateTime to the minute; a record read within that minute is
+ * stamped with when it was read instead (at most a poll after its write), to the second, as AWS does.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -69,6 +71,8 @@ export interface StreamPollerOptions {
   readonly onFailure?: (failure: StreamFailure) => void | Promise<void>;
   /** Errors of the poller itself (not of the handler) in background mode. */
   readonly onError?: (error: unknown) => void;
+  /** How the stack's clock reads a wall-clock instant (a time-scaled local stack); default: as it is. */
+  readonly localTime?: (wall: Date) => Date;
 }
 
 export class StreamNotFoundError extends Error {
@@ -105,8 +109,20 @@ const toLambdaImage = (
   image: Record<string, AttributeValue> | undefined,
 ): Record<string, LambdaAttributeValue> | undefined => (image === undefined ? undefined : mapValues(image));
 
-/** One record of GetRecords as Lambda delivers it to a function. */
-export const toLambdaRecord = (record: StreamsRecord, streamArn: string, region: string): DynamoDBRecord => {
+/** DynamoDB Local's ApproximateCreationDateTime is the minute of the write. */
+const LOCAL_STAMP_MS = 60_000;
+
+/** When a record read at `readAt` was written, as well as can be told: within its stamp's minute, at most then. */
+export const writtenAt = (stamped: Date, readAt: Date): Date =>
+  readAt >= stamped && readAt.getTime() < stamped.getTime() + LOCAL_STAMP_MS ? readAt : stamped;
+
+/** One record of GetRecords as Lambda delivers it to a function; `createdAt` overrides the record's own stamp. */
+export const toLambdaRecord = (
+  record: StreamsRecord,
+  streamArn: string,
+  region: string,
+  createdAt?: (stamped: Date) => Date,
+): DynamoDBRecord => {
   const stream = record.dynamodb ?? {};
   const rawName: string | undefined = record.eventName;
   const isLocalTtl = rawName === DYNAMODB_LOCAL_TTL_EVENT;
@@ -119,7 +135,8 @@ export const toLambdaRecord = (record: StreamsRecord, streamArn: string, region:
   const keys = toLambdaImage(stream.Keys);
   const newImage = toLambdaImage(stream.NewImage);
   const oldImage = toLambdaImage(stream.OldImage);
-  const created = stream.ApproximateCreationDateTime;
+  const stamped = stream.ApproximateCreationDateTime;
+  const created = stamped && createdAt ? createdAt(stamped) : stamped;
   return {
     eventID: record.eventID,
     eventName,
@@ -176,7 +193,7 @@ interface ShardState {
 
 export class StreamPoller {
   readonly #options: Required<
-    Omit<StreamPollerOptions, 'onFailure' | 'onError' | 'client' | 'handler' | 'tableName'>
+    Omit<StreamPollerOptions, 'onFailure' | 'onError' | 'localTime' | 'client' | 'handler' | 'tableName'>
   > &
     StreamPollerOptions;
   readonly #shards = new Map<string, ShardState>();
@@ -357,8 +374,12 @@ export class StreamPoller {
         const response = await this.#options.client.send(
           new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: room }),
         );
+        const readAt = new Date();
+        const localTime = this.#options.localTime ?? ((wall: Date) => wall);
         const records = (response.Records ?? []).map((r) =>
-          toLambdaRecord(r, streamArn, this.#options.region),
+          toLambdaRecord(r, streamArn, this.#options.region, (stamped) =>
+            localTime(writtenAt(stamped, readAt)),
+          ),
         );
         if (records.length > 0) {
           shard.bufferedSince ??= Date.now();

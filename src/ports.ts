@@ -2,6 +2,7 @@
  * The ports of the hexagon: what the use cases need from the outside world.
  * AWS adapters in src/adapters implement them; tests and the local stack plug in their own.
  */
+import type { AccessPolicy } from './domain/access-policy.js';
 import type { Clock } from './domain/clock.js';
 import type { SessionEvent } from './domain/events.js';
 import type { IdGenerator } from './domain/ids.js';
@@ -149,4 +150,18 @@ export interface AccessEnforcer {
     readonly sessionId: string;
     readonly until: string;
   }): Promise<{ readonly alreadyDenied: boolean }>;
+}
+
+/**
+ * The access policy in force (docs/design.md, "Access policy"). Read on every vend from a cache, so an edit
+ * applies within the cache's max age without a deploy.
+ */
+export interface AccessPolicySource {
+  /** Throws PolicyUnavailableError when no valid policy can be read: every vend is then denied. */
+  current(): Promise<AccessPolicy>;
+}
+
+/** No valid access policy: unreadable, or invalid (the message lists the problems). Vending fails closed. */
+export class PolicyUnavailableError extends Error {
+  override readonly name = 'PolicyUnavailableError';
 }

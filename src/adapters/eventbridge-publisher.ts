@@ -171,6 +171,12 @@ interface Outcome {
   readonly permanent: boolean;
 }
 
+/**
+ * The key whose events keep their order: the session, or for an event without one (VendDenied of a refused
+ * create) the caller's canonical user, so one caller's denials stay in order without holding anyone else's.
+ */
+const orderKeyOf = ({ detail }: DomainEvent): string => detail.sessionId ?? `user:${detail.user}`;
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const errorName = (error: unknown): string =>
@@ -230,7 +236,7 @@ export class EventBridgePublisher implements EventPublisher {
     for (let attempt = 1; pending.length > 0; attempt++) {
       const lanes = packByKey(
         pending,
-        (p) => p.event.detail.sessionId,
+        (p) => orderKeyOf(p.event),
         (p) => p.size,
       );
       const retry: Pending[] = [];
@@ -239,16 +245,16 @@ export class EventBridgePublisher implements EventPublisher {
         // Sessions of this lane with an event refused in this round: their later events wait.
         const held = new Set<string>();
         for (const chunk of lane.chunks) {
-          const waiting = chunk.filter((p) => held.has(p.event.detail.sessionId));
+          const waiting = chunk.filter((p) => held.has(orderKeyOf(p.event)));
           for (const item of waiting) {
             if (last) failed.push({ event: item.event, errorCode: NOT_SENT_AFTER_EARLIER_FAILURE });
             else retry.push(item);
           }
-          const sending = chunk.filter((p) => !held.has(p.event.detail.sessionId));
+          const sending = chunk.filter((p) => !held.has(orderKeyOf(p.event)));
           if (sending.length === 0) continue;
           for (const outcome of await this.#send(sending)) {
             if (outcome.errorCode === undefined) continue;
-            held.add(outcome.item.event.detail.sessionId);
+            held.add(orderKeyOf(outcome.item.event));
             if (outcome.permanent || last) {
               failed.push({ event: outcome.item.event, errorCode: outcome.errorCode });
             } else {

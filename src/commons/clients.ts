@@ -2,6 +2,7 @@
  * AWS SDK clients, created once per container on first use and shared by every handler that imports them.
  * Factories rather than module-level instances, so a bundle only carries the clients its handler asks for.
  */
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -35,6 +36,9 @@ export const documentClient = once(() =>
 );
 
 export const stsClient = once(() => new STSClient(sdkClientConfig));
+
+/** Powertools Parameters over SSM: the access policy is read through its cache. */
+export const ssmProvider = once(() => new SSMProvider({ clientConfig: sdkClientConfig }));
 
 export const eventBridgeClient = once(() => new EventBridgeClient(sdkClientConfig));
 

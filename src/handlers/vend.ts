@@ -5,11 +5,17 @@
  * clients (tests, an embedding program); `handler` is the one the template deploys, built from the environment.
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import {
+  CachedPolicySource,
+  DEFAULT_POLICY_MAX_AGE_SECONDS,
+  ssmPolicyReader,
+} from '../adapters/access-policy-source.js';
 import { DynamoDbSessionStore } from '../adapters/dynamodb-session-store.js';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher.js';
 import { StsCredentialIssuer } from '../adapters/sts-credential-issuer.js';
@@ -18,6 +24,7 @@ import {
   dynamoDbClient,
   FAST_PATH_PUBLISH_RETRY,
   fastPathEventBridgeClient,
+  ssmProvider,
   stsClient,
 } from '../commons/clients.js';
 import { type Env, enumEnv, intEnv, jsonEnv, requireEnv } from '../commons/env.js';
@@ -27,6 +34,7 @@ import {
   type Observability,
   withObservability,
 } from '../commons/powertools.js';
+import { parsePolicyJson } from '../domain/access-policy-document.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import { DEFAULT_AUDIT_RETENTION_SECONDS } from '../domain/durations.js';
 import { type IdGenerator, randomIds } from '../domain/ids.js';
@@ -43,6 +51,9 @@ export interface VendConfig {
   readonly sessionsTableName: string;
   readonly idempotencyTableName: string;
   readonly eventBusName: string;
+  /** The SSM parameter holding the access policy (JSON), and how long a read of it is trusted. */
+  readonly accessPolicyParameterName: string;
+  readonly accessPolicyMaxAgeSeconds: number;
 }
 
 /** The vend configuration from the environment; anything invalid fails naming the variable (ConfigurationError). */
@@ -59,6 +70,12 @@ export const vendConfigFromEnv = (env: Env = process.env): VendConfig => ({
   sessionsTableName: requireEnv('SESSIONS_TABLE_NAME', env),
   idempotencyTableName: requireEnv('IDEMPOTENCY_TABLE_NAME', env),
   eventBusName: requireEnv('EVENT_BUS_NAME', env),
+  accessPolicyParameterName: requireEnv('ACCESS_POLICY_PARAMETER', env),
+  accessPolicyMaxAgeSeconds: intEnv(
+    'ACCESS_POLICY_MAX_AGE_SECONDS',
+    { min: 0, max: 3600, fallback: DEFAULT_POLICY_MAX_AGE_SECONDS },
+    env,
+  ),
 });
 
 export interface VendClients {
@@ -67,6 +84,7 @@ export interface VendClients {
   readonly sts: STSClient;
   /** Configured for the fast path's small budget (see FAST_PATH_SDK_CONFIG). */
   readonly eventBridge: EventBridgeClient;
+  readonly ssm: SSMProvider;
 }
 
 export const createVendHandler = (options: {
@@ -77,7 +95,21 @@ export const createVendHandler = (options: {
   readonly ids?: IdGenerator;
 }): ((event: HttpApiEvent, context: Context) => Promise<HttpResult>) => {
   const { config, clients, observability } = options;
+  const clock = options.clock ?? systemClock;
+  const { logger } = observability;
+  const policy = new CachedPolicySource({
+    read: ssmPolicyReader(clients.ssm, config.accessPolicyParameterName, config.accessPolicyMaxAgeSeconds),
+    parse: (text) => parsePolicyJson(text, `SSM parameter ${config.accessPolicyParameterName}`),
+    clock,
+    maxAgeSeconds: config.accessPolicyMaxAgeSeconds,
+    where: config.accessPolicyParameterName,
+    log: {
+      unavailable: (message, attributes) => logger.error(message, { ...attributes }),
+      loaded: (attributes) => logger.info('access policy loaded', { ...attributes }),
+    },
+  });
   const api = createVendApi({
+    policy,
     store: new DynamoDbSessionStore({
       documentClient: clients.documentClient,
       tableName: config.sessionsTableName,
@@ -90,7 +122,7 @@ export const createVendHandler = (options: {
       eventBusName: config.eventBusName,
       ...FAST_PATH_PUBLISH_RETRY,
     }),
-    clock: options.clock ?? systemClock,
+    clock,
     ids: options.ids ?? randomIds,
     profiles: config.profiles,
     storeFailure: config.storeFailure,
@@ -114,6 +146,7 @@ export const handler = createVendHandler({
     documentClient: documentClient(),
     sts: stsClient(),
     eventBridge: fastPathEventBridgeClient(),
+    ssm: ssmProvider(),
   },
   observability: createObservability(),
 });

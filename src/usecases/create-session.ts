@@ -7,6 +7,7 @@
  * credentials were not issued is force-expired before the 502/503, so no active session exists that nobody
  * holds credentials for.
  */
+import { type AccessPolicy, cappedSessionPolicy } from '../domain/access-policy.js';
 import {
   credentialDuration,
   STS_MIN_DURATION_SECONDS,
@@ -18,6 +19,7 @@ import type { CallerIdentity } from '../domain/identity.js';
 import { ok, type Result, refuse } from '../domain/result.js';
 import { newSession, type Session } from '../domain/session.js';
 import { buildSourceIdentity } from '../domain/sts-names.js';
+import { authorizeVend } from './authorize-vend.js';
 import { issueWithinSession } from './issue-credentials.js';
 import { onStoreFailure } from './store-failure.js';
 import type { VendDeps } from './vend-deps.js';
@@ -41,6 +43,8 @@ export type CreateSessionDeps = Pick<
 
 export interface CreateSessionInput {
   readonly caller: CallerIdentity;
+  /** The access policy in force: it decides this create, and may cap the session's lifetime. */
+  readonly policy: AccessPolicy;
   readonly profile: string;
   readonly durationSeconds?: number | undefined;
   /** API Gateway's request id: it goes into SourceIdentity so CloudTrail leads back to this request. */
@@ -81,6 +85,14 @@ export const createSession =
     const { profile, durationSeconds } = checked.value;
 
     const now = deps.clock.now();
+    const allowed = await authorizeVend(deps, input.policy, {
+      action: 'create',
+      caller: input.caller,
+      profile: profile.name,
+      sessionId: null,
+      at: now,
+    });
+    if (!allowed.ok) return allowed;
     const sessionId = deps.ids.sessionId();
     deps.telemetry.session(sessionId);
     const session: Session = newSession({
@@ -89,7 +101,7 @@ export const createSession =
       profile: profile.name,
       roleArn: profile.roleArn,
       sourceIdentity: buildSourceIdentity({ user: input.caller.user, requestId: input.requestId }),
-      policy: profile.policy,
+      policy: cappedSessionPolicy(profile.policy, allowed.value),
       now,
       ...(deps.auditRetentionSeconds === undefined
         ? {}
@@ -147,7 +159,12 @@ export const createSession =
 
     if (stored.ok) {
       deps.lastKnown?.remember(session);
-      await publishSafely(deps, [sessionCreated(session, now)]);
+      await publishSafely(deps, [
+        sessionCreated(session, now, {
+          rule: allowed.value.rule,
+          policyVersion: String(allowed.value.policyVersion),
+        }),
+      ]);
     }
     deps.telemetry.count('SessionCreated');
     deps.telemetry.info('session created', {

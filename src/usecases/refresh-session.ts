@@ -8,6 +8,7 @@
  * extended. After it, AssumeRole and the SessionTouched event run concurrently: the event states a fact
  * already true in the table. A request costs two AWS round trips.
  */
+import type { AccessPolicy } from '../domain/access-policy.js';
 import {
   credentialDuration,
   isPast,
@@ -21,11 +22,12 @@ import type { CallerIdentity } from '../domain/identity.js';
 import { ok, type Result, refuse } from '../domain/result.js';
 import type { Session, TransitionRefusal } from '../domain/session.js';
 import type { SessionStore } from '../ports.js';
+import { authorizeVend } from './authorize-vend.js';
 import { issueWithinSession } from './issue-credentials.js';
 import { onStoreFailure } from './store-failure.js';
 import type { VendDeps } from './vend-deps.js';
 import type { Vended, VendRefusal } from './vend-outcome.js';
-import { type Profile, type Profiles, refreshIdleSeconds } from './vend-profiles.js';
+import type { Profile, Profiles } from './vend-profiles.js';
 import { publishSafely } from './vend-publish.js';
 
 export type RefreshSessionDeps = Pick<
@@ -36,6 +38,13 @@ export type RefreshSessionDeps = Pick<
 export interface RefreshSessionInput {
   readonly caller: CallerIdentity;
   readonly sessionId: string;
+  /**
+   * The session's profile as the client names it: then the refresh is one conditional write that also
+   * checks it. Without it the session is read first to learn its profile (one more round trip).
+   */
+  readonly profile?: string | undefined;
+  /** The access policy in force: a refresh is decided like a create. */
+  readonly policy: AccessPolicy;
 }
 
 type Outcome = Result<Vended, VendRefusal>;
@@ -57,10 +66,6 @@ export const grantOf = (
 };
 
 export const refreshSession = (deps: RefreshSessionDeps) => {
-  const extendBySeconds = refreshIdleSeconds(deps.profiles);
-  /** The allowlist as (profile, role) pairs: the touch refuses a session whose pair is no longer on it. */
-  const grants = [...deps.profiles.values()].map((p) => ({ profile: p.name, roleArn: p.roleArn }));
-
   /** The profile maximum, cut to what the session has left (invariant 3); no requested duration on refresh. */
   const durationFor = (session: Session, profile: Profile, now: Date): Result<number, VendRefusal> => {
     const duration = credentialDuration({
@@ -74,6 +79,14 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
       : refuse(duration.refusal);
   };
 
+  const profileChanged = (session: Session, reason: 'removed' | 'roleChanged'): void => {
+    deps.telemetry.count('ProfileChanged');
+    deps.telemetry.warn('session refused: its profile was removed or now maps to another role', {
+      profile: session.profile,
+      reason,
+    });
+  };
+
   const terminalRefusal = (session: Session): VendRefusal | undefined => {
     if (session.status === 'revoked') return { kind: 'SessionRevoked' };
     if (session.status === 'expired') return { kind: 'SessionExpired', expiresAt: session.expiresAt };
@@ -81,9 +94,13 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
   };
 
   /** The touch was refused: say why, without telling a non-owner anything about someone else's session. */
-  const refused = async (refusal: TransitionRefusal, caller: CallerIdentity, now: Date): Promise<Outcome> => {
+  const refused = async (
+    refusal: TransitionRefusal,
+    input: RefreshSessionInput,
+    now: Date,
+  ): Promise<Outcome> => {
     if (refusal.kind === 'NotFound') return refuse({ kind: 'SessionNotFound' });
-    if (refusal.session.principalArn !== caller.principalArn || refusal.kind === 'NotOwner')
+    if (refusal.session.principalArn !== input.caller.principalArn || refusal.kind === 'NotOwner')
       return refuse({ kind: 'NotOwner' });
     deps.lastKnown?.forget(refusal.session.sessionId);
     if (refusal.kind === 'AlreadyTerminal') {
@@ -96,14 +113,14 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
       });
     }
     if (refusal.kind === 'NotGranted') {
+      // The client named another profile than the session's: nothing written, nothing revealed beyond that.
+      if (input.profile !== undefined && refusal.session.profile !== input.profile) {
+        return refuse({ kind: 'ProfileMismatch', profile: input.profile });
+      }
       // The store checked the same allowlist the container holds, so grantOf names the reason.
       const grant = grantOf(deps.profiles, refusal.session);
       if (grant.ok) throw new Error('touch refused NotGranted for a session the allowlist grants');
-      deps.telemetry.count('ProfileChanged');
-      deps.telemetry.warn('session refused: its profile was removed or now maps to another role', {
-        profile: refusal.session.profile,
-        reason: grant.refusal.reason,
-      });
+      profileChanged(refusal.session, grant.refusal.reason);
       return grant;
     }
     if (refusal.kind === 'Expired') return expireLazily(refusal.session, now);
@@ -164,35 +181,82 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
       : issued;
   };
 
+  /**
+   * Which profile the refresh is for, before anything is written: the one the client names (checked by the
+   * touch's own condition), or the stored session's, read first.
+   */
+  const profileOf = async (
+    input: RefreshSessionInput,
+    now: Date,
+  ): Promise<Result<Profile, VendRefusal> | { readonly storeError: unknown }> => {
+    if (input.profile !== undefined) {
+      const named = deps.profiles.get(input.profile);
+      return named ? ok(named) : refuse({ kind: 'UnknownProfile', profile: input.profile });
+    }
+    let session: Session | undefined;
+    try {
+      session = await deps.store.get(input.sessionId);
+    } catch (error) {
+      return { storeError: error };
+    }
+    if (!session) return refuse({ kind: 'SessionNotFound' });
+    // Nothing about someone else's session is revealed, not even by the policy's answer.
+    if (session.principalArn !== input.caller.principalArn) return refuse({ kind: 'NotOwner' });
+    const terminal = terminalRefusal(session);
+    if (terminal) {
+      deps.lastKnown?.forget(session.sessionId);
+      return refuse(terminal);
+    }
+    if (isPast(session.expiresAt, now)) {
+      const ended = await expireLazily(session, now);
+      return ended.ok ? refuse({ kind: 'SessionExpired', expiresAt: session.expiresAt }) : ended;
+    }
+    const grant = grantOf(deps.profiles, session);
+    if (!grant.ok) profileChanged(session, grant.refusal.reason);
+    return grant;
+  };
+
   return async (input: RefreshSessionInput): Promise<Outcome> => {
     deps.telemetry.session(input.sessionId);
     const now = deps.clock.now();
 
-    // Whole seconds, like every expiry (Step Functions Wait truncates to the second).
-    const extendTo = wholeSecondsAfter(now, extendBySeconds);
+    const known = await profileOf(input, now);
+    if ('storeError' in known) return storeFailed(input, now, known.storeError);
+    if (!known.ok) return known;
+    const profile = known.value;
+    const allowed = await authorizeVend(deps, input.policy, {
+      action: 'refresh',
+      caller: input.caller,
+      profile: profile.name,
+      sessionId: input.sessionId,
+      at: now,
+    });
+    if (!allowed.ok) return allowed;
+
+    // Extended by the session's own profile's idle window; whole seconds, like every expiry (Step Functions
+    // Wait truncates to the second). The store caps it at the row's maxExpiresAt.
+    const extendTo = wholeSecondsAfter(now, profile.policy.idleTimeoutSeconds);
     let touched: Awaited<ReturnType<SessionStore['touch']>>;
     try {
       touched = await deps.store.touch(input.sessionId, {
         principalArn: input.caller.principalArn,
         now,
         extendTo,
-        grants,
+        // The session must still be this profile on this role: a mismatch or a changed mapping writes nothing.
+        grants: [{ profile: profile.name, roleArn: profile.roleArn }],
         // A session that cannot give even the shortest credential is at its end: refused before any write.
         minEndsAt: minimumServableEnd(now),
       });
     } catch (error) {
       return storeFailed(input, now, error);
     }
-    if (!touched.ok) return refused(touched.refusal, input.caller, now);
+    if (!touched.ok) return refused(touched.refusal, input, now);
 
     const session = touched.value;
     deps.lastKnown?.remember(session);
-    // The touch already held the session to the allowlist; this only fetches the profile's limits.
-    const grant = grantOf(deps.profiles, session);
-    if (!grant.ok) return grant;
     // The touch already refused a session without MIN_SERVABLE_SECONDS left (minEndsAt), so this only guards
     // the arithmetic: should it ever refuse, no credentials are vended and no SessionTouched is announced.
-    const duration = durationFor(session, grant.value, now);
+    const duration = durationFor(session, profile, now);
     if (!duration.ok) return duration;
     const [issued] = await Promise.all([
       issueWithinSession(deps, session, duration.value),

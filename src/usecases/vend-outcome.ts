@@ -28,4 +28,10 @@ export type VendRefusal =
   | { readonly kind: 'IssuerDenied' }
   | { readonly kind: 'IssuerThrottled' }
   | { readonly kind: 'IssuerFailed' }
-  | { readonly kind: 'StoreUnavailable' };
+  | { readonly kind: 'StoreUnavailable' }
+  /** The access policy refused: `rule` is the deny rule's name, or null when no rule matched. */
+  | { readonly kind: 'AccessDenied'; readonly rule: string | null; readonly reason: string }
+  /** No valid access policy could be read: every vend is denied (fail closed). */
+  | { readonly kind: 'PolicyUnavailable' }
+  /** A refresh named another profile than its session's. */
+  | { readonly kind: 'ProfileMismatch'; readonly profile: string };

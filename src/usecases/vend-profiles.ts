@@ -2,6 +2,8 @@
  * The profile allowlist (invariant 4): a caller names a profile, the role and the limits come from here.
  * Parsed once at init from the PROFILES environment variable; anything unexpected is refused.
  */
+
+import { isRoleArn } from '../domain/arn.js';
 import {
   CREDENTIAL_SAFETY_MARGIN_SECONDS,
   MIN_SERVABLE_IDLE_SECONDS,
@@ -23,8 +25,6 @@ export interface Profile {
 export type Profiles = ReadonlyMap<string, Profile>;
 
 export const PROFILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-/** A role ARN in any partition; the path may hold `/`. IAM's limits: name 64, path 512. */
-const ROLE_ARN = /^arn:aws(-us-gov|-cn)?:iam::\d{12}:role\/([\x21-\x7e]{0,511}\/)?[\w+=,.@-]{1,64}$/;
 const PROFILE_KEYS = ['roleArn', 'maxDurationSeconds', 'idleTimeoutSeconds', 'maxLifetimeSeconds'] as const;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -53,7 +53,7 @@ export const parseProfiles = (value: unknown): Profiles => {
       throw new InvalidInputError(`profile "${name}" has unknown field(s) ${unknown.join(', ')}`);
     }
     const { roleArn } = raw;
-    if (typeof roleArn !== 'string' || !ROLE_ARN.test(roleArn)) {
+    if (typeof roleArn !== 'string' || !isRoleArn(roleArn)) {
       throw new InvalidInputError(
         `profile "${name}".roleArn must be an IAM role ARN, got ${JSON.stringify(roleArn)}`,
       );
@@ -94,12 +94,3 @@ export const parseProfiles = (value: unknown): Profiles => {
   if (profiles.size === 0) throw new InvalidInputError('at least one profile is required');
   return profiles;
 };
-
-/**
- * The extension window of a refresh. The one conditional touch must say how far to extend before the row
- * (and so the session's profile) is known, so it uses the shortest idle window of any profile: no session
- * is ever extended past its own profile's idle window (invariant 3), and with one idle window for all
- * profiles (the usual set-up) it is exact. The store additionally caps it at the row's maxExpiresAt.
- */
-export const refreshIdleSeconds = (profiles: Profiles): number =>
-  Math.min(...[...profiles.values()].map((p) => p.policy.idleTimeoutSeconds));

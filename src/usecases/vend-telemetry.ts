@@ -16,7 +16,11 @@ export type VendMetric =
   | 'SessionForceExpireFailed'
   /** Credentials STS minted for a session the store did not record (deny mode): discarded, not returned. */
   | 'CredentialsDiscarded'
-  | 'ProfileChanged';
+  | 'ProfileChanged'
+  /** The access policy refused a vend (VendDenied published). */
+  | 'VendDenied'
+  /** No valid access policy could be read; the vend was denied. */
+  | 'PolicyUnavailable';
 
 export interface VendTelemetry {
   count(metric: VendMetric, value?: number): void;

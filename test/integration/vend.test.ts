@@ -24,7 +24,15 @@ import { parseProfiles } from '../../src/usecases/vend-profiles.js';
 import { silentTelemetry } from '../../src/usecases/vend-telemetry.js';
 import { useLocalTables } from '../support/local-tables.js';
 import { RecordingPublisher } from '../support/recording-publisher.js';
-import { fixture, lambdaContext, OTHER_ARN, refreshOf, withBody, withCaller } from '../support/vend-api.js';
+import {
+  FixedPolicySource,
+  fixture,
+  lambdaContext,
+  OTHER_ARN,
+  refreshOf,
+  withBody,
+  withCaller,
+} from '../support/vend-api.js';
 
 const tables = useLocalTables();
 
@@ -73,6 +81,7 @@ beforeAll(() => {
     ids: randomIds,
     profiles: PROFILES,
     storeFailure: 'deny',
+    policy: new FixedPolicySource(),
     telemetry: { ...silentTelemetry, correlate: () => undefined },
     idempotency: {
       persistenceStore: new DynamoDBPersistenceLayer({
@@ -98,7 +107,7 @@ describe('vend on DynamoDB Local', () => {
     expect([refused.statusCode, body(refused).code]).toEqual([403, 'SessionRevoked']);
   });
 
-  it('a create retried with the same Idempotency-Key returns the same session and credentials, never a second session', async () => {
+  it('a create retried with the same Idempotency-Key answers the same session with fresh credentials, never a second session', async () => {
     // Prepare
     const event = withKey(fixture('create'), 'retry-key-0001');
     const rowsBefore = (await scan(tables.names.SessionsTable)).length;
@@ -108,20 +117,48 @@ describe('vend on DynamoDB Local', () => {
     const first = await api(event);
     const second = await api(event);
 
-    // Assess
+    // Assess: the replay goes through the refresh path: same session, newly issued credentials.
     expect([first.statusCode, second.statusCode]).toEqual([201, 201]);
-    expect(body(second)).toEqual(body(first));
+    expect(body(second).sessionId).toBe(body(first).sessionId);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     expect((await scan(tables.names.SessionsTable)).length).toBe(rowsBefore + 1);
-    expect(issued).toBe(issuedBefore + 1);
+    expect(issued).toBe(issuedBefore + 2);
     const sessionId = body(first).sessionId;
     expect(
       publisher.events.filter((e) => e.detailType === 'SessionCreated' && e.detail.sessionId === sessionId),
     ).toHaveLength(1);
   });
 
-  it('keeps the record (which holds credentials) only for the short replay window', async () => {
+  it('keeps no credential at rest: the idempotency records hold the session id and expiry, never a secret', async () => {
+    const answers = await Promise.all(
+      ['rest-key-0001', 'rest-key-0002', 'rest-key-0003'].map((key) => api(withKey(fixture('create'), key))),
+    );
+    const secrets = answers.flatMap((answer) => {
+      const { credentials } = body(answer) as { credentials: Record<string, string> };
+      return [credentials.SecretAccessKey, credentials.Token, credentials.AccessKeyId];
+    });
+
+    const table = JSON.stringify(await scan(tables.names.IdempotencyTable));
+
+    expect(secrets).toHaveLength(9);
+    for (const secret of secrets) expect(table).not.toContain(secret);
+    expect(table).not.toMatch(/SecretAccessKey|SessionToken|"Token"|OFFLINE-FAKE/);
+    for (const answer of answers) expect(table).toContain(String(body(answer).sessionId));
+  });
+
+  it('a replay of a revoked session answers its status, never credentials', async () => {
+    const event = withKey(fixture('create'), 'revoked-key-0001');
+    const first = await api(event);
+    await store.revoke(String(body(first).sessionId), { by: 'security', reason: 'test', now: new Date() });
+
+    const replay = await api(event);
+
+    expect([replay.statusCode, body(replay).code]).toEqual([403, 'SessionRevoked']);
+    expect(replay.body).not.toContain('credentials');
+  });
+
+  it('keeps the record only for the short replay window', async () => {
     const before = Math.floor(Date.now() / 1000);
     await api(withKey(fixture('create'), 'retry-key-ttl-0001'));
 
@@ -202,6 +239,7 @@ describe('vend on DynamoDB Local: rows that must not stay active', () => {
       ids: randomIds,
       profiles: PROFILES,
       storeFailure: 'deny',
+      policy: new FixedPolicySource(),
       telemetry: { ...silentTelemetry, correlate: () => undefined },
       ...overrides,
     });
@@ -270,11 +308,20 @@ describe('the built vend bundle', () => {
       request.on('end', () => resolve(text));
     });
 
-  it('creates a session end to end: AssumeRole with the session tag, row in the table, SessionCreated sent', async () => {
+  it('creates a session end to end: policy from SSM, AssumeRole with the session tag, row in the table, SessionCreated sent', async () => {
     // Prepare: STS (query protocol, XML) and EventBridge (JSON) answered by one local server.
-    const seen: { sts: string[]; events: string[] } = { sts: [], events: [] };
+    const seen: { sts: string[]; events: string[]; ssm: string[] } = { sts: [], events: [], ssm: [] };
     const server = createServer(async (request, response) => {
       const text = await bodyText(request);
+      if (String(request.headers['x-amz-target'] ?? '') === 'AmazonSSM.GetParameter') {
+        seen.ssm.push(text);
+        const policy = { version: 'bundle-1', admins: [], rules: [{ name: 'allow-dev', effect: 'allow' }] };
+        response.setHeader('content-type', 'application/x-amz-json-1.1');
+        response.end(
+          JSON.stringify({ Parameter: { Name: '/sentinel/policy', Value: JSON.stringify(policy) } }),
+        );
+        return;
+      }
       if (String(request.headers['x-amz-target'] ?? '').startsWith('AWSEvents.')) {
         seen.events.push(text);
         response.setHeader('content-type', 'application/x-amz-json-1.1');
@@ -309,6 +356,8 @@ describe('the built vend bundle', () => {
         AWS_ENDPOINT_URL_DYNAMODB: tables.endpoint,
         AWS_ENDPOINT_URL_STS: standIn,
         AWS_ENDPOINT_URL_EVENTBRIDGE: standIn,
+        AWS_ENDPOINT_URL_SSM: standIn,
+        ACCESS_POLICY_PARAMETER: '/sentinel/policy',
         AWS_LAMBDA_FUNCTION_NAME: 'vend-bundle-test',
         POWERTOOLS_LOG_LEVEL: 'SILENT',
         POWERTOOLS_METRICS_DISABLED: 'true',
@@ -356,6 +405,13 @@ describe('the built vend bundle', () => {
       );
       expect(putEvents?.Entries.map((e) => e.DetailType)).toEqual(['SessionCreated']);
       expect(putEvents?.Entries[0]?.Detail).not.toContain('stand-in-secret');
+      expect(JSON.parse(putEvents?.Entries[0]?.Detail ?? '{}')).toMatchObject({
+        accessRule: 'allow-dev',
+        policyVersion: 'bundle-1',
+      });
+      expect(seen.ssm.map((r) => JSON.parse(r) as unknown)).toEqual([
+        { Name: '/sentinel/policy', WithDecryption: true },
+      ]);
     } finally {
       server.close();
       rmSync(dir, { recursive: true, force: true });

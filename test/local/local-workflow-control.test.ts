@@ -2,10 +2,12 @@
  * Both workflows through LocalWorkflowControl: Step Functions' naming rules, stop, and the revocation
  * fan-out's events on a local bus that evaluates the template's rules.
  */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { LocalEventBus } from '../../local/event-bus.js';
 import { InMemoryAccessEnforcer } from '../../local/in-memory-access-enforcer.js';
 import { LocalWorkflowControl } from '../../local/local-workflow-control.js';
+import { ScaledClock } from '../../local/scaled-clock.js';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
 import { newSession } from '../../src/domain/session.js';
 import type { AccessEnforcer } from '../../src/ports.js';
@@ -218,6 +220,43 @@ describe('LocalWorkflowControl', () => {
     expect((await store.get(s.sessionId))?.status).toBe('expired');
     expect((await store.get(s.sessionId))?.expiredReason).toBe('workflow');
     expect(bus.events).toEqual([]);
+  });
+
+  it('after a touch, sleeps again until the new expiry on its clock, not for the first wait once more', async () => {
+    // Prepare: 100x; due in 100 s of session time (1 s real), then moved 10 s later (0.1 s real)
+    const clock = new ScaledClock(100);
+    const bus = new LocalEventBus();
+    const workflows = new LocalWorkflowControl({
+      dynamodb: tables.client,
+      sessionsTableName: tables.names.SessionsTable,
+      eventBusName: bus.busName,
+      bus,
+      clock,
+    });
+    const store = new DynamoDbSessionStore({
+      documentClient: tables.documentClient,
+      tableName: tables.names.SessionsTable,
+    });
+    const s = { ...session(0), expiresAt: new Date(clock.now().getTime() + 100_000).toISOString() };
+    const moved = new Date(Date.parse(s.expiresAt) + 10_000).toISOString();
+    await store.create(s);
+    // Act
+    await workflows.startLifecycle(s);
+    await tables.documentClient.send(
+      new UpdateCommand({
+        TableName: tables.names.SessionsTable,
+        Key: { sessionId: s.sessionId },
+        UpdateExpression: 'SET expiresAt = :moved',
+        ExpressionAttributeValues: { ':moved': moved },
+      }),
+    );
+    await workflows.settled();
+    // Assess: expired at the moved expiry, within half a second of real time of it (the first wait again
+    // would have taken it to 90 s of session time past it)
+    expect(await store.get(s.sessionId)).toMatchObject({ status: 'expired', expiredAt: moved });
+    const stoppedAt = workflows.executions.get(`SessionLifecycleStateMachine/${s.sessionId}`)?.stoppedAt;
+    expect(stoppedAt?.getTime()).toBeGreaterThanOrEqual(Date.parse(moved));
+    expect((stoppedAt?.getTime() ?? 0) - Date.parse(moved)).toBeLessThan(50_000);
   });
 
   it('stops a running lifecycle execution; stopping a missing one is not an error', async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../local/event-bus.js';
 import { LOCAL_CALLER_HEADER } from '../../local/http-api.js';
 import { InMemoryAccessEnforcer } from '../../local/in-memory-access-enforcer.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { LOCAL_PROFILES, type LocalStack, startLocalStack } from '../../local/stack.js';
 
 const ALICE = 'arn:aws:iam::123456789012:user/alice';
 let stack: LocalStack;
@@ -19,6 +19,11 @@ beforeAll(async () => {
   stack = await startLocalStack({
     // The local profile's 960 s idle window passes in 1.6 s.
     timeScale: 600,
+    // "long": the dev role, idle for 7200 s (12 s real), so a slow stream cannot let a session expire mid-test.
+    profiles: {
+      ...LOCAL_PROFILES,
+      long: { ...LOCAL_PROFILES.dev, idleTimeoutSeconds: 7200, maxLifetimeSeconds: 7200 },
+    },
     auditLogPath: join(tmpdir(), `sentinel-audit-${process.pid}-${Date.now()}.jsonl`),
     logLevel: 'SILENT',
     batchingWindowMs: 50,
@@ -68,7 +73,7 @@ const typesFor = (sessionId: string) =>
 describe('the local stack, end to end', () => {
   it('vends, refreshes and revokes a session; the revoked session stops working and every step is announced once', async () => {
     // Act: create
-    const created = await post('/v1/sessions', { profile: 'dev' });
+    const created = await post('/v1/sessions', { profile: 'long' });
     // Assess
     expect(created.status).toBe(201);
     const sessionId = String(created.body.sessionId);
@@ -104,8 +109,10 @@ describe('the local stack, end to end', () => {
     // Assess
     expect(afterRevoke.status).toBe(403);
     expect(afterRevoke.body.code).toBe('SessionRevoked');
-    expect(stack.workflows.executions.get(`SessionLifecycleStateMachine/${sessionId}`)?.status).toBe(
-      'ABORTED',
+    await eventually(
+      'the lifecycle execution to be stopped',
+      () => stack.workflows.executions.get(`SessionLifecycleStateMachine/${sessionId}`)?.status,
+      (status) => status === 'ABORTED',
     );
     await eventually(
       'the fan-out to finish',
@@ -156,7 +163,12 @@ describe('the local stack, end to end', () => {
     const row = await stack.store.get(sessionId);
     expect(row).toMatchObject({ status: 'expired', expiredReason: 'workflow' });
     expect(typesFor(sessionId).filter((t) => t === 'SessionExpired')).toHaveLength(1);
-    expect(notifications.map((e) => (e.detail as { sessionId?: string }).sessionId)).toContain(sessionId);
+    // The bus records an event before its targets have all run.
+    await eventually(
+      'the expiry notification',
+      () => notifications.map((e) => (e.detail as { sessionId?: string }).sessionId),
+      (ids) => ids.includes(sessionId),
+    );
     const late = await post(`/v1/sessions/${sessionId}/credentials`);
     expect(late.status).toBe(410);
     expect(late.body.code).toBe('SessionExpired');

@@ -3,9 +3,18 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { ManualClock } from '../../local/manual-clock.js';
+import type { AccessPolicy } from '../../src/domain/access-policy.js';
+import { parsePolicy } from '../../src/domain/access-policy-document.js';
 import type { HttpApiEvent } from '../../src/handlers/http/event.js';
 import { createVendApi, type VendApiDeps, type VendApiTelemetry } from '../../src/handlers/http/vend-api.js';
-import type { CredentialIssuer, CredentialRequest, IdGenerator, IssuedCredentials } from '../../src/ports.js';
+import {
+  type AccessPolicySource,
+  type CredentialIssuer,
+  type CredentialRequest,
+  type IdGenerator,
+  type IssuedCredentials,
+  PolicyUnavailableError,
+} from '../../src/ports.js';
 import { parseProfiles } from '../../src/usecases/vend-profiles.js';
 import type { VendMetric } from '../../src/usecases/vend-telemetry.js';
 import { InMemorySessionStore } from './in-memory-session-store.js';
@@ -132,6 +141,23 @@ export class RecordingTelemetry implements VendApiTelemetry {
 
 export const NOW = '2026-01-15T09:30:00.000Z';
 
+/** A policy allowing every profile to everyone: the tests that are not about the policy run under it. */
+export const ALLOW_ALL_POLICY: AccessPolicy = parsePolicy({
+  version: 'test-1',
+  admins: [],
+  rules: [{ name: 'allow-all', effect: 'allow' }],
+});
+
+/** A policy source that always answers `policy` (or refuses, like an unreadable parameter). */
+export class FixedPolicySource implements AccessPolicySource {
+  constructor(public policy: AccessPolicy | 'unavailable' = ALLOW_ALL_POLICY) {}
+  async current(): Promise<AccessPolicy> {
+    if (this.policy === 'unavailable')
+      throw new PolicyUnavailableError('access policy test could not be read');
+    return this.policy;
+  }
+}
+
 export const setup = (overrides: Partial<VendApiDeps> = {}) => {
   const clock = new ManualClock(NOW);
   const store = new InMemorySessionStore();
@@ -147,6 +173,7 @@ export const setup = (overrides: Partial<VendApiDeps> = {}) => {
     profiles: PROFILES,
     storeFailure: 'deny',
     telemetry,
+    policy: new FixedPolicySource(),
     ...overrides,
   };
   return { clock, store, publisher, issuer, telemetry, deps, api: createVendApi(deps) };

@@ -19,6 +19,8 @@ export interface HttpApiEvent {
         readonly accessKey?: string | null;
         readonly accountId?: string | null;
         readonly callerId?: string | null;
+        /** Non-null for callers through a Cognito identity pool (refused: the ARN names no person). */
+        readonly cognitoIdentity?: unknown;
         readonly principalOrgId?: string | null;
         readonly userArn?: string | null;
         readonly userId?: string | null;

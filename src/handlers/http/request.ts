@@ -3,7 +3,12 @@
  * HttpRequestError with a stable code; nothing here touches a store, STS or the bus.
  */
 import { UnsupportedPrincipalError } from '../../domain/errors.js';
-import { type CallerIdentity, parseCallerArn } from '../../domain/identity.js';
+import {
+  type CallerIdentity,
+  type CallerOptions,
+  CognitoIdentityNotSupportedError,
+  callerFromAuthorizer,
+} from '../../domain/identity.js';
 import { isSessionId } from '../../domain/ids.js';
 import { PROFILE_NAME } from '../../usecases/vend-profiles.js';
 import { HttpRequestError } from './errors.js';
@@ -20,9 +25,13 @@ export interface CreateRequest {
 
 const bad = (code: string, message: string): HttpRequestError => new HttpRequestError(400, code, message);
 
-/** Invariant 4: the caller is who API Gateway's IAM authorizer says, nothing in the body counts. */
-export const callerOf = (event: HttpApiEvent): CallerIdentity => {
-  const userArn = event.requestContext?.authorizer?.iam?.userArn;
+/**
+ * Invariant 4: the caller is who API Gateway's IAM authorizer says, nothing in the body counts. The
+ * canonical user depends on which roles are identity roles (`options.identityRoles`, from the access policy).
+ */
+export const callerOf = (event: HttpApiEvent, options: CallerOptions = {}): CallerIdentity => {
+  const iam = event.requestContext?.authorizer?.iam;
+  const userArn = iam?.userArn;
   if (typeof userArn !== 'string' || userArn.length === 0) {
     throw new HttpRequestError(
       401,
@@ -31,10 +40,13 @@ export const callerOf = (event: HttpApiEvent): CallerIdentity => {
     );
   }
   try {
-    return parseCallerArn(userArn);
+    return callerFromAuthorizer(iam, options);
   } catch (error) {
     if (error instanceof UnsupportedPrincipalError) {
       throw new HttpRequestError(403, 'UnsupportedPrincipal', error.message);
+    }
+    if (error instanceof CognitoIdentityNotSupportedError) {
+      throw new HttpRequestError(403, 'CognitoIdentityNotSupported', error.message);
     }
     throw error;
   }
@@ -95,14 +107,29 @@ export const parseCreateRequest = (event: HttpApiEvent): CreateRequest => {
   return { profile, durationSeconds };
 };
 
-/** A refresh takes no parameters: an empty body or `{}`. */
-export const parseRefreshRequest = (event: HttpApiEvent): { readonly sessionId: string } => {
+export interface RefreshRequest {
+  readonly sessionId: string;
+  /**
+   * The session's profile, as the client knows it: the refresh is then one conditional write that also
+   * checks it. Without it the session is read first to learn its profile.
+   */
+  readonly profile?: string;
+}
+
+/** An empty body, `{}` or `{ "profile": "dev" }`. */
+export const parseRefreshRequest = (event: HttpApiEvent): RefreshRequest => {
   const text = bodyText(event);
-  if (text.trim() !== '') rejectUnknown(jsonObject(text), []);
+  const body = text.trim() === '' ? {} : jsonObject(text);
+  rejectUnknown(body, ['profile']);
   const sessionId = event.pathParameters?.sessionId;
   if (!isSessionId(sessionId))
     throw bad('InvalidSessionId', 'the session id must be 32 lowercase hex characters');
-  return { sessionId };
+  const { profile } = body;
+  if (profile === undefined) return { sessionId };
+  if (typeof profile !== 'string' || !PROFILE_NAME.test(profile)) {
+    throw bad('InvalidField', '"profile" must be 1-64 characters of letters, digits, ".", "_" or "-"');
+  }
+  return { sessionId, profile };
 };
 
 /** HTTP API lower-cases header names in payload 2.0; look up case-insensitively all the same. */

@@ -82,5 +82,23 @@ export const refusalResponse = (refusal: VendRefusal): HttpResult => {
       return errorResponse(502, 'CredentialIssuerFailed', 'STS did not issue credentials');
     case 'StoreUnavailable':
       return errorResponse(503, 'SessionStoreUnavailable', 'the session store is unavailable; retry later');
+    case 'AccessDenied':
+      return errorResponse(
+        403,
+        'AccessDenied',
+        refusal.rule === null ? refusal.reason : `${refusal.reason} (rule "${refusal.rule}")`,
+      );
+    case 'PolicyUnavailable':
+      return errorResponse(
+        503,
+        'PolicyUnavailable',
+        'no valid access policy could be read, so every vend is denied; retry later',
+      );
+    case 'ProfileMismatch':
+      return errorResponse(
+        409,
+        'ProfileMismatch',
+        `the session is not a "${refusal.profile}" session; name its own profile or none`,
+      );
   }
 };

@@ -11,12 +11,13 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';
+import type { AccessPolicy } from '../../domain/access-policy.js';
 import { describeError } from '../../domain/errors.js';
 import type { CallerIdentity } from '../../domain/identity.js';
+import { type AccessPolicySource, PolicyUnavailableError } from '../../ports.js';
 import { type CreateSessionInput, createSession, validateCreate } from '../../usecases/create-session.js';
 import { LastKnownSessions } from '../../usecases/last-known-sessions.js';
 import { refreshSession } from '../../usecases/refresh-session.js';
-import { onStoreFailure } from '../../usecases/store-failure.js';
 import type { VendDeps } from '../../usecases/vend-deps.js';
 import type { Vended, VendRefusal } from '../../usecases/vend-outcome.js';
 import type { VendTelemetry } from '../../usecases/vend-telemetry.js';
@@ -26,9 +27,9 @@ import { callerOf, idempotencyKeyOf, parseCreateRequest, parseRefreshRequest } f
 import { errorResponse, refusalResponse, vendedResponse } from './response.js';
 
 /**
- * How long a completed create stays replayable under its Idempotency-Key. Short on purpose: the record
- * holds the response, i.e. live credentials at rest in the idempotency table. Five minutes covers client
- * retries after a timeout; a longer window only widens the exposure of a secret nobody should need again.
+ * How long a completed create stays replayable under its Idempotency-Key. The record holds no secret (only
+ * the session id and its expiry), so the window is about client retries, not exposure: five minutes covers a
+ * retry after a timeout.
  */
 export const IDEMPOTENCY_TTL_SECONDS = 300;
 
@@ -39,6 +40,8 @@ export interface VendApiTelemetry extends VendTelemetry {
 
 export interface VendApiDeps extends Omit<VendDeps, 'telemetry' | 'lastKnown'> {
   readonly telemetry: VendApiTelemetry;
+  /** The access policy: read (from its cache) on every request, before the caller is even named. */
+  readonly policy: AccessPolicySource;
   /** Without it, an Idempotency-Key header is refused (the API never pretends to be idempotent). */
   readonly idempotency?: {
     readonly persistenceStore: BasePersistenceLayer;
@@ -57,7 +60,7 @@ class CreateRefusedError extends Error {
 /**
  * What the idempotency record is keyed and checked on. The key is scoped by the caller (user, principal ARN
  * and the client's key): another principal sending the same Idempotency-Key gets its own record and can
- * never replay someone else's credentials. The request part is the payload validation: the same key with a
+ * never replay someone else's session. The request part is the payload validation: the same key with a
  * different body is refused instead of answered with the first body's session.
  */
 interface IdempotentCreatePayload {
@@ -65,7 +68,20 @@ interface IdempotentCreatePayload {
   readonly request: { readonly profile: string; readonly durationSeconds: number };
 }
 
-type Replayable = Vended & { readonly replayed?: boolean };
+/**
+ * What the idempotency record holds: enough to answer a replay, never a credential. A replay is answered
+ * with fresh credentials for the same session through the refresh path, or with its terminal status.
+ */
+interface CreatedRecord {
+  readonly sessionId: string;
+  readonly expiresAt: string;
+  readonly replayed?: boolean;
+}
+
+/** Hands the first answer's credentials to the caller outside the idempotency record. */
+interface CredentialsSink {
+  vended?: Vended;
+}
 
 export const createVendApi = (deps: VendApiDeps) => {
   const lastKnown = new LastKnownSessions();
@@ -83,7 +99,7 @@ export const createVendApi = (deps: VendApiDeps) => {
         ),
         hashFunction: 'sha256',
         throwOnNoIdempotencyKey: true,
-        // Marks answers served from the record so the API can re-check the session before handing them out.
+        // Marks answers served from the record: they are answered through the refresh path.
         responseHook: (response) =>
           typeof response === 'object' && response !== null && !Array.isArray(response)
             ? { ...response, replayed: true }
@@ -94,10 +110,12 @@ export const createVendApi = (deps: VendApiDeps) => {
   const createOrThrow = async (
     _payload: IdempotentCreatePayload,
     input: CreateSessionInput,
-  ): Promise<Replayable> => {
+    sink: CredentialsSink,
+  ): Promise<CreatedRecord> => {
     const result = await create(input);
     if (!result.ok) throw new CreateRefusedError(result.refusal);
-    return result.value;
+    sink.vended = result.value;
+    return { sessionId: result.value.sessionId, expiresAt: result.value.expiresAt };
   };
   const idempotentCreate =
     deps.idempotency && idempotencyConfig
@@ -109,25 +127,10 @@ export const createVendApi = (deps: VendApiDeps) => {
         })
       : undefined;
 
-  /** A replayed create: its credentials are handed out again only while the session is still active. */
-  const checkReplay = async (vended: Vended): Promise<VendRefusal | undefined> => {
-    try {
-      const session = await deps.store.get(vended.sessionId);
-      if (session?.status === 'revoked') return { kind: 'SessionRevoked' };
-      if (session?.status === 'expired') return { kind: 'SessionExpired', expiresAt: session.expiresAt };
-    } catch (error) {
-      const decision = onStoreFailure(deps, error, {
-        doing: 'checking an idempotent replay',
-        allowing: 'replaying',
-      });
-      if (decision === 'deny') return { kind: 'StoreUnavailable' };
-    }
-    return undefined;
-  };
-
   const handleCreate = async (
     event: HttpApiEvent,
     caller: CallerIdentity,
+    policy: AccessPolicy,
     requestId: string,
     context?: Context,
   ): Promise<HttpResult> => {
@@ -138,6 +141,7 @@ export const createVendApi = (deps: VendApiDeps) => {
     if (!checked.ok) return refusalResponse(checked.refusal);
     const input: CreateSessionInput = {
       caller,
+      policy,
       profile: request.profile,
       durationSeconds: request.durationSeconds,
       requestId,
@@ -158,24 +162,45 @@ export const createVendApi = (deps: VendApiDeps) => {
       scope: { user: caller.user, principalArn: caller.principalArn, key },
       request: { profile: checked.value.profile.name, durationSeconds: checked.value.durationSeconds },
     };
-    const { replayed, ...vended } = await idempotentCreate(payload, input);
-    if (!replayed) return vendedResponse(201, vended);
-    telemetry.session(vended.sessionId);
+    const sink: CredentialsSink = {};
+    const record = await idempotentCreate(payload, input, sink);
+    if (!record.replayed && sink.vended) return vendedResponse(201, sink.vended);
+    // A replay: fresh credentials under the same session (refresh path, policy re-checked), or why not.
+    telemetry.session(record.sessionId);
     telemetry.info('idempotent replay of a create');
-    const refusal = await checkReplay(vended);
-    if (refusal) return refusalResponse(refusal);
-    const response = vendedResponse(201, vended);
+    const replay = await refresh({
+      caller,
+      policy,
+      sessionId: record.sessionId,
+      profile: checked.value.profile.name,
+    });
+    if (!replay.ok) return refusalResponse(replay.refusal);
+    const response = vendedResponse(201, replay.value);
     return { ...response, headers: { ...response.headers, 'idempotent-replayed': 'true' } };
   };
 
-  const handleRefresh = async (event: HttpApiEvent, caller: CallerIdentity): Promise<HttpResult> => {
-    const { sessionId } = parseRefreshRequest(event);
-    telemetry.correlate({ sessionId });
+  const handleRefresh = async (
+    event: HttpApiEvent,
+    caller: CallerIdentity,
+    policy: AccessPolicy,
+  ): Promise<HttpResult> => {
+    const request = parseRefreshRequest(event);
+    telemetry.correlate({ sessionId: request.sessionId });
     if (idempotencyKeyOf(event) !== undefined) {
       throw new HttpRequestError(400, 'IdempotencyNotSupported', 'refresh does not take an Idempotency-Key');
     }
-    const result = await refresh({ caller, sessionId });
+    const result = await refresh({ caller, policy, ...request });
     return result.ok ? vendedResponse(200, result.value) : refusalResponse(result.refusal);
+  };
+
+  /** The policy in force, or undefined when none can be read (the loader logged why, once per period). */
+  const currentPolicy = async (): Promise<AccessPolicy | undefined> => {
+    try {
+      return await deps.policy.current();
+    } catch (error) {
+      if (error instanceof PolicyUnavailableError) return undefined;
+      throw error;
+    }
   };
 
   return async (event: HttpApiEvent, context?: Context): Promise<HttpResult> => {
@@ -187,12 +212,22 @@ export const createVendApi = (deps: VendApiDeps) => {
       if (route !== CREATE_ROUTE && route !== REFRESH_ROUTE) {
         throw new HttpRequestError(404, 'RouteNotFound', 'no such route');
       }
-      const caller = callerOf(event);
+      const policy = await currentPolicy();
+      // Which roles name their user comes from the policy; without one, only the built-in identity roles.
+      const caller = callerOf(event, policy ? { identityRoles: policy.identityRoles } : {});
       telemetry.correlate({ user: caller.user });
-      response =
-        route === CREATE_ROUTE
-          ? await handleCreate(event, caller, requestId, context)
-          : await handleRefresh(event, caller);
+      if (!policy) {
+        // Bad input still gets its 4xx; a well-formed vend is then refused for want of a policy.
+        if (route === CREATE_ROUTE) parseCreateRequest(event);
+        else parseRefreshRequest(event);
+        telemetry.count('PolicyUnavailable');
+        response = refusalResponse({ kind: 'PolicyUnavailable' });
+      } else {
+        response =
+          route === CREATE_ROUTE
+            ? await handleCreate(event, caller, policy, requestId, context)
+            : await handleRefresh(event, caller, policy);
+      }
     } catch (error) {
       response = errorToResponse(error, telemetry);
     }

@@ -67,7 +67,9 @@ describe('vend fast-path publishing budget', () => {
     });
 
     // Act
-    const result = await publisher.publish([sessionCreated(session, now)]);
+    const result = await publisher.publish([
+      sessionCreated(session, now, { rule: 'allow-dev', policyVersion: '1' }),
+    ]);
 
     // Assess: one SDK attempt × two publisher tries (the defaults would have made twelve).
     expect(requests).toBe(2);

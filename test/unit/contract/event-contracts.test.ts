@@ -9,7 +9,7 @@ import {
   type DetailType,
   EVENT_SOURCE,
   revocationNotified,
-  SCHEMA_VERSION,
+  SCHEMA_VERSIONS,
   type SessionEvent,
   sessionCreated,
   sessionExpired,
@@ -17,6 +17,8 @@ import {
   sessionRevoked,
   sessionStateChanged,
   sessionTouched,
+  VEND_ACTIONS,
+  vendDenied,
 } from '../../../src/domain/events.js';
 import { EXPIRED_REASONS, SESSION_STATUSES, type Session } from '../../../src/domain/session.js';
 
@@ -74,9 +76,26 @@ const session: Session = {
   ttl: 1_773_000_000,
 };
 
+const access = { rule: 'allow-dev', policyVersion: '1' } as const;
+
+/** A refused create: no session, so sessionId is null. */
+const deniedCreate = {
+  principalArn: session.principalArn,
+  user: session.user,
+  profile: 'prod',
+  sessionId: null,
+  action: 'create',
+  rule: 'prod-outside-hours',
+  reason: 'prod is vended on weekdays 08:00-18:00 Europe/Berlin only',
+  policyVersion: '2026-03-01',
+  at,
+} as const;
+
+const created = sessionCreated(session, at, access);
+
 /** One event from every builder in src/domain/events.ts. */
 const built: Record<DetailType, SessionEvent> = {
-  SessionCreated: sessionCreated(session, at),
+  SessionCreated: created,
   SessionTouched: sessionTouched({ ...session, requestCount: 2, version: 2 }, at),
   SessionExpired: sessionExpired(session, 'workflow', at),
   SessionRevoked: sessionRevoked(
@@ -89,6 +108,7 @@ const built: Record<DetailType, SessionEvent> = {
   ),
   SessionPurged: sessionPurged({ ...session, status: 'expired' }, { streamEventId: 'a1b2c3', at }),
   RevocationNotified: revocationNotified(session, { channel: 'webhook', delivered: false, at }),
+  VendDenied: vendDenied(deniedCreate),
 };
 
 interface DetailSchema {
@@ -134,13 +154,27 @@ describe('event contracts (docs/events.md)', () => {
     expect([...detail.required].sort()).toEqual(Object.keys(built[type].detail).sort());
   });
 
-  it.each(DETAIL_TYPES)('the %s sample carries the common fields and schemaVersion %s', (type) => {
-    const sample = sampleOf(type);
-    expect(sample.source).toBe(EVENT_SOURCE);
-    expect(sample['detail-type']).toBe(type);
-    expect(sample.detail).toMatchObject({ schemaVersion: SCHEMA_VERSION });
-    expect(Object.keys(sample.detail as object)).toEqual(
-      expect.arrayContaining(['schemaVersion', 'sessionId', 'user', 'profile', 'occurredAt']),
+  it.each(DETAIL_TYPES.map((type) => [type, SCHEMA_VERSIONS[type]] as const))(
+    'the %s sample carries the common fields and schemaVersion %s',
+    (type, version) => {
+      const sample = sampleOf(type);
+      expect(sample.source).toBe(EVENT_SOURCE);
+      expect(sample['detail-type']).toBe(type);
+      expect(sample.detail).toMatchObject({ schemaVersion: version });
+      expect(Object.keys(sample.detail as object)).toEqual(
+        expect.arrayContaining(['schemaVersion', 'sessionId', 'user', 'profile', 'occurredAt']),
+      );
+    },
+  );
+
+  it.each(DETAIL_TYPES)('the %s schema is the one for its schemaVersion', (type) => {
+    const schema = schemaOf(type);
+    const version = SCHEMA_VERSIONS[type];
+    expect(built[type].detail.schemaVersion).toBe(version);
+    expect(schema.$id).toBe(`urn:sentinel-sessions:events:${type}:${version}`);
+    expect(schema.title).toBe(`${type} (schemaVersion ${version})`);
+    expect((detailSchemaOf(type).properties.schemaVersion as { readonly const?: unknown }).const).toBe(
+      version,
     );
   });
 
@@ -170,7 +204,72 @@ describe('event contracts (docs/events.md)', () => {
     expect(validate({ ...sample, source: 'someone.else' })).toBe(false);
   });
 
+  it('SessionCreated 2 carries the rule and policy version that allowed it; a version 1 detail fails it', () => {
+    const validate = validatorOf('SessionCreated');
+    const event = envelope(created);
+    expect(created.detail).toMatchObject({ schemaVersion: '2', accessRule: 'allow-dev', policyVersion: '1' });
+    const { accessRule: _rule, policyVersion: _version, ...withoutAccess } = created.detail;
+    const variants = [
+      withoutAccess,
+      { ...withoutAccess, schemaVersion: '1' }, // a version 1 detail
+      { ...created.detail, schemaVersion: '1' },
+      { ...created.detail, policyVersion: 1 },
+      { ...created.detail, accessRule: '' },
+    ];
+    for (const detail of variants) {
+      expect(validate({ ...event, detail }), JSON.stringify(detail)).toBe(false);
+    }
+  });
+
+  it('accepts a canonical <role>/<session> user in SessionCreated and VendDenied', () => {
+    const user = 'ci-deployer/build-42';
+    const created = sessionCreated({ ...session, user }, at, access);
+    const denied = vendDenied({ ...deniedCreate, user });
+    for (const event of [created, denied] as SessionEvent[]) {
+      const validate = validatorOf(event.detailType);
+      expect(validate(envelope(event)), event.detailType).toBe(true);
+    }
+  });
+
+  it('builds VendDenied for a refused refresh, a default deny and a missing policy', () => {
+    const validate = validatorOf('VendDenied');
+    const variants = [
+      vendDenied({ ...deniedCreate, action: 'refresh', sessionId: session.sessionId }),
+      vendDenied({ ...deniedCreate, rule: null, reason: 'no rule matched: denied by default' }),
+      vendDenied({ ...deniedCreate, rule: null, reason: 'no valid access policy', policyVersion: null }),
+    ];
+    for (const event of variants) {
+      expect(validate(envelope(event)), JSON.stringify(event.detail)).toBe(true);
+      expect(validate.errors ?? []).toEqual([]);
+    }
+    expect(variants[0]?.detail).toMatchObject({ action: 'refresh', sessionId: session.sessionId });
+    expect(built.VendDenied.detail).toMatchObject({ sessionId: null, action: 'create' });
+  });
+
+  it('refuses a VendDenied with an unknown action, a bad session id, an empty rule or a missing field', () => {
+    const validate = validatorOf('VendDenied');
+    const sample = sampleOf('VendDenied');
+    const detail = sample.detail as Record<string, unknown>;
+    const variants = [
+      { ...detail, action: 'revoke' },
+      { ...detail, sessionId: '3f2a9c4e' },
+      { ...detail, sessionId: '' },
+      { ...detail, rule: '' },
+      { ...detail, policyVersion: 42 },
+      { ...detail, schemaVersion: '2' },
+      { ...detail, accessRule: 'dev-carol-suspended' },
+    ];
+    for (const variant of variants) {
+      expect(validate({ ...sample, detail: variant }), JSON.stringify(variant)).toBe(false);
+    }
+    for (const field of ['sessionId', 'rule', 'policyVersion', 'reason']) {
+      const { [field]: _dropped, ...missing } = detail;
+      expect(validate({ ...sample, detail: missing }), `without ${field}`).toBe(false);
+    }
+  });
+
   it('keeps schema enums in step with the domain', () => {
+    expect(detailSchemaOf('VendDenied').properties.action?.enum).toEqual([...VEND_ACTIONS]);
     expect(detailSchemaOf('SessionExpired').properties.reason?.enum).toEqual([...EXPIRED_REASONS]);
     expect(detailSchemaOf('SessionStateChanged').properties.toStatus?.enum).toEqual([...SESSION_STATUSES]);
     expect(detailSchemaOf('SessionStateChanged').properties.fromStatus?.enum).toEqual([

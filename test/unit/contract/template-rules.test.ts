@@ -29,6 +29,7 @@ const ruleNamed = (name: string) => {
  * A rule added to the template without an entry here fails the first test.
  */
 const intent: Record<string, { readonly matches: readonly DetailType[]; readonly replays: boolean }> = {
+  // Every detail-type, VendDenied included: denials are what auditors ask for first.
   SessionsAuditRule: { matches: DETAIL_TYPES, replays: true },
   // Revocations are notified by the revocation-fanout workflow; routing them here too would notify twice.
   SessionNotificationsRule: { matches: ['SessionExpired'], replays: false },

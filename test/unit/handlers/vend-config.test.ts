@@ -147,6 +147,7 @@ describe('vend handler init', () => {
     SESSIONS_TABLE_NAME: 'sessions',
     IDEMPOTENCY_TABLE_NAME: 'idempotency',
     EVENT_BUS_NAME: 'bus',
+    ACCESS_POLICY_PARAMETER: '/sentinel/access-policy',
     PROFILES: JSON.stringify(good),
   };
   const load = async (overrides: Record<string, string | undefined>) => {
@@ -169,6 +170,7 @@ describe('vend handler init', () => {
     ['SESSION_STORE_FAILURE', { SESSION_STORE_FAILURE: 'open' }],
     ['EVENT_BUS_NAME', { EVENT_BUS_NAME: '' }],
     ['AUDIT_RETENTION_DAYS', { AUDIT_RETENTION_DAYS: '0' }],
+    ['ACCESS_POLICY_PARAMETER', { ACCESS_POLICY_PARAMETER: undefined }],
     ['PROFILES', { PROFILES: JSON.stringify({ dev: { ...good.dev, maxDurationSeconds: 43_200 } }) }],
   ])('fails the cold start naming %s', async (name, overrides) => {
     const failure = await load(overrides).catch((error: unknown) => error);

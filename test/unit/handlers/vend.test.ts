@@ -2,8 +2,10 @@
  * The vend handler factory: two handlers built in one process with different configuration each keep their
  * own (profiles, SESSION_STORE_FAILURE, table names), with real SDK clients whose calls are mocked.
  */
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,6 +25,7 @@ vi.hoisted(() => {
     SESSIONS_TABLE_NAME: 'sessions-from-env',
     IDEMPOTENCY_TABLE_NAME: 'idempotency-from-env',
     EVENT_BUS_NAME: 'bus-from-env',
+    ACCESS_POLICY_PARAMETER: '/sentinel/from-env',
     PROFILES: JSON.stringify({
       env: {
         roleArn: 'arn:aws:iam::444455556666:role/env',
@@ -49,14 +52,26 @@ const configOf = (overrides: Partial<VendConfig>): VendConfig => ({
   sessionsTableName: 'sessions-a',
   idempotencyTableName: 'idempotency-a',
   eventBusName: 'bus-a',
+  accessPolicyParameterName: '/sentinel/access-policy',
+  accessPolicyMaxAgeSeconds: 60,
   ...overrides,
 });
 
+const mocks: { restore(): void }[] = [];
+afterEach(() => {
+  for (const mock of mocks.splice(0)) mock.restore();
+});
+
+const ALLOW_ALL = { version: 1, admins: [], rules: [{ name: 'allow-all', effect: 'allow' }] };
+
 /** One handler on its own mocked clients; returns what each client was asked. */
-const build = (config: VendConfig) => {
+const build = (config: VendConfig, policy: unknown = ALLOW_ALL) => {
   const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
   const sts = new STSClient({ region: 'eu-west-1' });
   const eventBridge = new EventBridgeClient({ region: 'eu-west-1' });
+  const ssmClient = new SSMClient({ region: 'eu-west-1' });
+  const ssm = mockClient(ssmClient);
+  ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(policy) } });
   const documents = mockClient(documentClient);
   const stsMock = mockClient(sts);
   const bus = mockClient(eventBridge);
@@ -72,17 +87,19 @@ const build = (config: VendConfig) => {
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   const handler = createVendHandler({
     config,
-    clients: { dynamoDb: new DynamoDBClient({ region: 'eu-west-1' }), documentClient, sts, eventBridge },
+    clients: {
+      dynamoDb: new DynamoDBClient({ region: 'eu-west-1' }),
+      documentClient,
+      sts,
+      eventBridge,
+      ssm: new SSMProvider({ awsSdkV3Client: ssmClient }),
+    },
     observability: createObservability({ serviceName: 'vend-test' }),
     clock,
   });
-  return { handler, documents, stsMock, bus };
+  mocks.push(documents, stsMock, bus, ssm);
+  return { handler, documents, stsMock, bus, ssm };
 };
-
-const mocks: { restore(): void }[] = [];
-afterEach(() => {
-  for (const mock of mocks.splice(0)) mock.restore();
-});
 
 const createFor = (profile: string) => withBody(fixture('create'), JSON.stringify({ profile }));
 
@@ -96,7 +113,6 @@ describe('createVendHandler', () => {
         eventBusName: 'bus-b',
       }),
     );
-    mocks.push(a.documents, a.stsMock, a.bus, b.documents, b.stsMock, b.bus);
     a.documents.on(PutCommand).resolves({});
     b.documents.on(PutCommand).resolves({});
 
@@ -116,7 +132,6 @@ describe('createVendHandler', () => {
   it('two handlers keep their own SESSION_STORE_FAILURE: deny answers 503, allow vends untracked', async () => {
     const deny = build(configOf({ storeFailure: 'deny' }));
     const allow = build(configOf({ storeFailure: 'allow' }));
-    mocks.push(deny.documents, deny.stsMock, deny.bus, allow.documents, allow.stsMock, allow.bus);
     const unreachable = Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
     deny.documents.on(PutCommand).rejects(unreachable);
     allow.documents.on(PutCommand).rejects(unreachable);
@@ -137,6 +152,7 @@ describe('createVendHandler', () => {
       SESSIONS_TABLE_NAME: 's',
       IDEMPOTENCY_TABLE_NAME: 'i',
       EVENT_BUS_NAME: 'b',
+      ACCESS_POLICY_PARAMETER: '/p',
     };
     expect(vendConfigFromEnv(env)).toMatchObject({ storeFailure: 'deny', auditRetentionSeconds: 7 * 86_400 });
     expect(() => vendConfigFromEnv({ ...env, IDEMPOTENCY_TABLE_NAME: ' ' })).toThrow(

@@ -40,7 +40,7 @@ const file = (name: string, text: string): string => {
 };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const LOCAL = '000000000000';
+const LOCAL = '123456789012';
 const ADMIN = `arn:aws:sts::${LOCAL}:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice`;
 /** A Monday, 10:30 in Berlin. */
 const MONDAY_MORNING = '2026-03-02T09:30:00Z';
@@ -49,7 +49,7 @@ describe('policy:check', { timeout: 60_000 }, () => {
   it.concurrent('validates the local policy: "valid, N rules, version V", exit 0', async () => {
     const run = await check(LOCAL_POLICY);
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    expect(run.stdout).toBe('valid, 3 rules, version 1\n');
+    expect(run.stdout).toBe('valid, 4 rules, version 1\n');
   });
 
   it.concurrent('local policy: dev is allowed to everyone in the local account', async () => {
@@ -62,10 +62,10 @@ describe('policy:check', { timeout: 60_000 }, () => {
     );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^effect: allow$/m);
-    expect(run.stdout).toMatch(/^rule: dev-local-account$/m);
-    expect(run.stdout).toMatch(/^reason: rule "dev-local-account" allows$/m);
+    expect(run.stdout).toMatch(/^rule: local-account$/m);
+    expect(run.stdout).toMatch(/^reason: rule "local-account" allows$/m);
     expect(run.stdout).toMatch(
-      /request: principal arn:aws:iam::000000000000:user\/bob, user bob, account 000000000000/,
+      /request: principal arn:aws:iam::123456789012:user\/bob, user bob, account 123456789012/,
     );
   });
 
@@ -79,8 +79,8 @@ describe('policy:check', { timeout: 60_000 }, () => {
     );
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^effect: deny$/m);
-    expect(run.stdout).toMatch(/^rule: dev-carol-suspended$/m);
-    expect(run.stdout).toMatch(/^reason: carol's dev access is suspended/m);
+    expect(run.stdout).toMatch(/^rule: carol-suspended$/m);
+    expect(run.stdout).toMatch(/^reason: carol's access is suspended/m);
   });
 
   it.concurrent('local policy: a session named carol under another role is not carol', async () => {
@@ -106,7 +106,7 @@ describe('policy:check', { timeout: 60_000 }, () => {
       'carol',
     );
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^rule: dev-carol-suspended$/m);
+    expect(run.stdout).toMatch(/^rule: carol-suspended$/m);
   });
 
   it.concurrent('local policy: an admin gets prod in working hours, with the lifetime cap', async () => {
@@ -117,7 +117,7 @@ describe('policy:check', { timeout: 60_000 }, () => {
     expect(run.stdout).toMatch(/^policyVersion: 1$/m);
   });
 
-  it.concurrent('local policy: an admin on Sunday, or a developer, is denied prod by default', async () => {
+  it.concurrent('local policy: an admin on Sunday, or a developer, is denied prod', async () => {
     const sunday = await check(
       LOCAL_POLICY,
       '--principal',
@@ -140,8 +140,8 @@ describe('policy:check', { timeout: 60_000 }, () => {
     );
     for (const run of [sunday, developer]) {
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/^rule: \(none matched\)$/m);
-      expect(run.stdout).toMatch(/^reason: no rule matched: denied by default$/m);
+      expect(run.stdout).toMatch(/^rule: prod-others$/m);
+      expect(run.stdout).toMatch(/^reason: prod is for Identity Center admins/m);
     }
     expect(developer.stdout).toMatch(/org o-exampleorg1/);
   });

@@ -224,8 +224,8 @@ describe('create', () => {
 });
 
 describe('refresh', () => {
-  it('touches once, extends by the shortest idle window (never backwards) and announces SessionTouched', async () => {
-    // Prepare: created at 09:00 with expiry 11:00; now 09:30, so now + 1800 s = 10:00 would shorten it.
+  it("touches once, extends by its own profile's idle window and announces SessionTouched", async () => {
+    // Prepare: dev (idle 2 h) created at 09:00 with expiry 11:00; now 09:30.
     const { api, store, issuer, publisher, clock } = setup();
     store.seed(created('2026-01-15T09:00:00.000Z'));
 
@@ -236,11 +236,10 @@ describe('refresh', () => {
 
     // Assess
     expect(first.statusCode).toBe(200);
-    expect(bodyOf(first).expiresAt).toBe('2026-01-15T11:00:00.000Z');
-    expect(bodyOf(second).expiresAt).toBe('2026-01-15T11:15:00.000Z');
+    expect(bodyOf(first).expiresAt).toBe('2026-01-15T11:30:00.000Z');
+    expect(bodyOf(second).expiresAt).toBe('2026-01-15T12:45:00.000Z');
     expect(store.all()[0]).toMatchObject({ requestCount: 3, lastAccessAt: '2026-01-15T10:45:00.000Z' });
-    // 30 minutes left at the second refresh: the credential is cut to fit, less the 30 s safety margin.
-    expect(issuer.requests.map((r) => r.durationSeconds)).toEqual([3600, 1770]);
+    expect(issuer.requests.map((r) => r.durationSeconds)).toEqual([3600, 3600]);
     expect(issuer.requests.map((r) => r.roleArn)).toEqual([dev.roleArn, dev.roleArn]);
     expect(issuer.requests[0]?.sourceIdentity).toBe('sentinel=alice@example.com=direct=seed');
     expect(
@@ -251,6 +250,42 @@ describe('refresh', () => {
     ]);
   });
 
+  it('extends each session by its own profile: a prod session by 30 min while dev sessions get 2 h', async () => {
+    // Prepare: prod's idle window is 1800 s; it expires 09:45 and may live until 10:15.
+    const { api, store } = setup();
+    const prod = PROFILES.get('prod');
+    if (!prod) throw new Error('fixture profiles lack prod');
+    store.seed(
+      created('2026-01-15T09:15:00.000Z', {
+        profile: 'prod',
+        roleArn: prod.roleArn,
+        expiresAt: '2026-01-15T09:45:00.000Z',
+        maxExpiresAt: '2026-01-15T10:15:00.000Z',
+      }),
+    );
+
+    // Act: the profile named, as the CLI sends it (one conditional write).
+    const named = await api(withBody(refreshOf('c'.repeat(32)), '{"profile":"prod"}'));
+
+    // Assess
+    expect(named.statusCode).toBe(200);
+    expect(bodyOf(named).expiresAt).toBe('2026-01-15T10:00:00.000Z');
+    expect(store.all()[0]?.expiresAt).toBe('2026-01-15T10:00:00.000Z');
+  });
+
+  it('refuses (409 ProfileMismatch) a refresh naming another profile than its session, writing nothing', async () => {
+    const { api, store, issuer, publisher } = setup();
+    store.seed(created('2026-01-15T09:00:00.000Z'));
+    const before = structuredClone(store.all());
+
+    const response = await api(withBody(refreshOf('c'.repeat(32)), '{"profile":"prod"}'));
+
+    expect([response.statusCode, bodyOf(response).code]).toEqual([409, 'ProfileMismatch']);
+    expect(store.all()).toEqual(before);
+    expect(issuer.requests).toEqual([]);
+    expect(publisher.events).toEqual([]);
+  });
+
   it('extends on whole seconds, rounded down', async () => {
     const { api, store, clock } = setup();
     store.seed(created('2026-01-15T09:00:00.000Z'));
@@ -258,8 +293,8 @@ describe('refresh', () => {
 
     const response = await api(refreshOf('c'.repeat(32)));
 
-    expect(bodyOf(response).expiresAt).toBe('2026-01-15T11:15:00.000Z');
-    expect(store.all()[0]?.expiresAt).toBe('2026-01-15T11:15:00.000Z');
+    expect(bodyOf(response).expiresAt).toBe('2026-01-15T12:45:00.000Z');
+    expect(store.all()[0]?.expiresAt).toBe('2026-01-15T12:45:00.000Z');
   });
 
   it('keeps the safety margin: a credential ends 30 s or more before its session', async () => {
@@ -281,11 +316,10 @@ describe('refresh', () => {
   });
 
   it('refuses (502) refreshed credentials that would outlive the session', async () => {
-    const { api, store, issuer, telemetry, clock } = setup();
-    store.seed(created('2026-01-15T09:00:00.000Z'));
+    // Prepare: 8 h cap reached at 10:00; at 09:30, 30 min left, DurationSeconds 1770; + 31 s ends after it.
+    const { api, store, issuer, telemetry } = setup();
+    store.seed(created('2026-01-15T02:00:00.000Z', { expiresAt: '2026-01-15T10:00:00.000Z' }));
     issuer.expirationSkewSeconds = 31;
-    // 10:30: 30 min left, DurationSeconds 1770; 1770 + 31 s ends 1 s after the session.
-    clock.set('2026-01-15T10:30:00.000Z');
 
     const response = await api(refreshOf('c'.repeat(32)));
 
@@ -400,13 +434,13 @@ describe('refresh', () => {
 
   it.each([
     [
-      'an assumed-role session named alice',
+      'an Identity Center user alice',
       'arn:aws:iam::111122223333:user/alice',
-      'arn:aws:sts::111122223333:assumed-role/AnyRole/alice',
+      'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/alice',
     ],
     [
       'the IAM user alice',
-      'arn:aws:sts::111122223333:assumed-role/AnyRole/alice',
+      'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/alice',
       'arn:aws:iam::111122223333:user/alice',
     ],
   ])(
