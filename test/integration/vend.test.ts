@@ -3,7 +3,8 @@
  * Powertools idempotency on the real IdempotencyTable. STS is the offline issuer (it cannot run locally).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,12 @@ import { promisify } from 'node:util';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../local/manual-clock.js';
 import { OfflineCredentialIssuer } from '../../local/offline-credential-issuer.js';
 import { buildHandler } from '../../scripts/build.js';
+import { CachedPolicySource } from '../../src/adapters/access-policy-source.js';
 import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
+import { parsePolicyDocument } from '../../src/domain/access-policy-yaml.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { randomIds } from '../../src/domain/ids.js';
 import type { HttpApiEvent } from '../../src/handlers/http/event.js';
@@ -414,6 +418,88 @@ describe('the built vend bundle', () => {
       ]);
     } finally {
       server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('vend on DynamoDB Local under a policy file', () => {
+  const policyYaml = (carol: 'allow' | 'deny', version: number) => `
+version: ${version}
+admins: []
+rules:
+  - name: carol-${carol}
+    effect: ${carol}
+    users: [carol]
+    reason: carol is ${carol === 'deny' ? 'suspended' : 'fine'}
+  - name: everyone-dev
+    effect: allow
+    profiles: [dev]
+`;
+
+  it('creates and refreshes as the file allows; an edit refuses the next refresh once the cache expires', async () => {
+    // Prepare: the policy file, read through the cache the local stack uses (YAML, 60 s max age).
+    const dir = mkdtempSync(join(tmpdir(), 'vend-policy-'));
+    const file = join(dir, 'policy.yaml');
+    writeFileSync(file, policyYaml('allow', 1));
+    const cacheClock = new ManualClock();
+    const events = new RecordingPublisher();
+    const vendWith = createVendApi({
+      store,
+      issuer: new OfflineCredentialIssuer({ warn: () => undefined }),
+      publisher: events,
+      clock: systemClock,
+      ids: randomIds,
+      profiles: PROFILES,
+      storeFailure: 'deny',
+      telemetry: { ...silentTelemetry, correlate: () => undefined },
+      policy: new CachedPolicySource({
+        read: () => readFile(file, 'utf8'),
+        parse: (text) => parsePolicyDocument(text, file),
+        clock: cacheClock,
+        maxAgeSeconds: 60,
+        where: file,
+        log: { unavailable: () => undefined, loaded: () => undefined },
+      }),
+    });
+    const carol = 'arn:aws:iam::111122223333:user/carol';
+    const call = (event: HttpApiEvent) => vendWith(withCaller(event, carol), lambdaContext('policy-file'));
+    try {
+      // Act: create and refresh under version 1, then carol is suspended.
+      const created = await call(fixture('create'));
+      const sessionId = String(body(created).sessionId);
+      const refreshed = await call(withBody(refreshOf(sessionId), '{"profile":"dev"}'));
+      writeFileSync(file, policyYaml('deny', 2));
+      const stillCached = await call(withBody(refreshOf(sessionId), '{"profile":"dev"}'));
+      cacheClock.advanceSeconds(61);
+      const before = await store.get(sessionId);
+      const refused = await call(withBody(refreshOf(sessionId), '{"profile":"dev"}'));
+
+      // Assess
+      expect([created.statusCode, refreshed.statusCode, stillCached.statusCode]).toEqual([201, 200, 200]);
+      expect([refused.statusCode, body(refused)]).toEqual([
+        403,
+        { code: 'AccessDenied', message: 'carol is suspended (rule "carol-deny")' },
+      ]);
+      expect(await store.get(sessionId)).toEqual(before);
+      const created1 = events.events.find((e) => e.detailType === 'SessionCreated');
+      expect(created1?.detail).toMatchObject({
+        accessRule: 'carol-allow',
+        policyVersion: '1',
+        user: 'carol',
+      });
+      const denied = events.events.filter((e) => e.detailType === 'VendDenied');
+      expect(denied.map((e) => e.detail)).toEqual([
+        expect.objectContaining({
+          action: 'refresh',
+          sessionId,
+          user: 'carol',
+          principalArn: carol,
+          rule: 'carol-deny',
+          policyVersion: '2',
+        }),
+      ]);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -158,5 +158,52 @@ describe('createVendHandler', () => {
     expect(() => vendConfigFromEnv({ ...env, IDEMPOTENCY_TABLE_NAME: ' ' })).toThrow(
       /IDEMPOTENCY_TABLE_NAME/,
     );
+    expect(() => vendConfigFromEnv({ ...env, ACCESS_POLICY_PARAMETER: undefined })).toThrow(
+      /ACCESS_POLICY_PARAMETER/,
+    );
+    expect(() => vendConfigFromEnv({ ...env, ACCESS_POLICY_MAX_AGE_SECONDS: '-1' })).toThrow(
+      /ACCESS_POLICY_MAX_AGE_SECONDS/,
+    );
+  });
+
+  it('reads the access policy from its SSM parameter: a deny rule refuses, nothing written or issued', async () => {
+    const denyAlice = {
+      version: '2026-01-15',
+      admins: [],
+      rules: [{ name: 'no-dev-for-alice', effect: 'deny', users: ['alice@example.com'], reason: 'on leave' }],
+    };
+    const built = build(configOf({}), denyAlice);
+    const answer = await built.handler(createFor('dev'), lambdaContext('req-deny-policy'));
+    expect(answer.statusCode).toBe(403);
+    expect(bodyOf(answer)).toEqual({ code: 'AccessDenied', message: 'on leave (rule "no-dev-for-alice")' });
+    expect(built.ssm.commandCalls(GetParameterCommand)[0]?.args[0].input).toMatchObject({
+      Name: '/sentinel/access-policy',
+      WithDecryption: true,
+    });
+    expect(built.documents.calls()).toHaveLength(0);
+    expect(built.stsMock.calls()).toHaveLength(0);
+    const denied = built.bus.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(denied?.DetailType).toBe('VendDenied');
+    expect(JSON.parse(denied?.Detail ?? '{}')).toMatchObject({
+      action: 'create',
+      sessionId: null,
+      rule: 'no-dev-for-alice',
+      policyVersion: '2026-01-15',
+    });
+  });
+
+  it('an invalid or unreadable policy denies every vend (503 PolicyUnavailable), never allows', async () => {
+    const invalid = build(configOf({}), { version: 1, rules: [{ name: 'x', effect: 'maybe' }] });
+    const unreadable = build(configOf({}));
+    unreadable.ssm
+      .on(GetParameterCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    for (const built of [invalid, unreadable]) {
+      const answer = await built.handler(createFor('dev'), lambdaContext('req-no-policy'));
+      expect(answer.statusCode).toBe(503);
+      expect(bodyOf(answer).code).toBe('PolicyUnavailable');
+      expect(built.stsMock.calls()).toHaveLength(0);
+      expect(built.documents.calls()).toHaveLength(0);
+    }
   });
 });
