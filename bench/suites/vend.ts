@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CachePersistenceLayer } from '@aws-lambda-powertools/idempotency/cache';
+import type { Context } from 'aws-lambda';
 import { build } from 'esbuild';
 import { ManualClock } from '../../local/manual-clock.js';
 import { buildHandler, REQUIRE_SHIM, ROOT } from '../../scripts/build.js';
@@ -66,6 +67,12 @@ const BENCH_POLICY = parsePolicy({
     { name: 'everyone-dev', effect: 'allow', profiles: ['dev'] },
   ],
 });
+
+/** The invocation context Lambda passes: Powertools idempotency reads the time left from it. */
+const BENCH_CONTEXT = {
+  awsRequestId: 'bench',
+  getRemainingTimeInMillis: () => 10_000,
+} as unknown as Context;
 
 const latency = async (): Promise<{
   create: number;
@@ -119,10 +126,8 @@ const latency = async (): Promise<{
   for (let i = 0; i < RUNS; i++) {
     keyedCreates.push(
       await timeMs(async () => {
-        const response = await keyed({
-          ...create,
-          headers: { ...create.headers, 'idempotency-key': `bench-key-${i}` },
-        });
+        const event = { ...create, headers: { ...create.headers, 'idempotency-key': `bench-key-${i}` } };
+        const response = await keyed(event, BENCH_CONTEXT);
         if (response.statusCode !== 201) throw new Error(`keyed create answered ${response.statusCode}`);
       }),
     );
@@ -162,6 +167,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import * as z from 'zod/mini';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
@@ -173,10 +180,13 @@ const dynamo = new DynamoDBClient({});
 const doc = DynamoDBDocumentClient.from(dynamo);
 const sts = new STSClient({});
 const events = new EventBridgeClient({});
+const ssm = new SSMProvider();
+const Policy = z.object({ version: z.string(), rules: z.array(z.object({ name: z.string() })) });
 const persistenceStore = new DynamoDBPersistenceLayer({ tableName: process.env.IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: dynamo });
 const create = makeIdempotent(async (x) => x, { persistenceStore, config: new IdempotencyConfig({ eventKeyJmesPath: 'a' }) });
 export const handler = async (event) => {
   logger.info('x'); metrics.addMetric('x', 'Count', 1);
+  Policy.parse(JSON.parse(await ssm.get('/policy')));
   await doc.send(new GetCommand({ TableName: 't', Key: { id: '1' } }));
   await doc.send(new PutCommand({ TableName: 't', Item: { id: '1' } }));
   await doc.send(new UpdateCommand({ TableName: 't', Key: { id: '1' }, UpdateExpression: 'SET a = :a', ExpressionAttributeValues: { ':a': 1 } }));
@@ -278,7 +288,7 @@ const suite: Suite = {
     { metric: 'vend.create.p50_over_L', op: '<=', value: 2.2 },
     { metric: 'vend.refresh.p50_over_L', op: '<=', value: 2.2 },
     { metric: 'vend.keyed_create.p50_over_L', op: '<=', value: 4.2 },
-    { metric: 'vend.bundle_kb', op: '<=', value: 450 },
+    { metric: 'vend.bundle_kb', op: '<=', value: 480 },
     { metric: 'vend.import_ms_ratio', op: '<=', value: 0.6 },
   ],
   async run() {

@@ -1,12 +1,11 @@
 /**
  * AWS SDK clients, created once per container on first use and shared by every handler that imports them.
- * Factories rather than module-level instances, so a bundle only carries the clients its handler asks for.
+ * Factories rather than module-level instances, so a bundle only carries the clients its handler asks for;
+ * a client only one handler uses (SFN, IAM, SSM) is built in that handler's module, so no other bundle
+ * carries its SDK package (they are not side-effect free, so esbuild would keep an unused import).
  */
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -37,15 +36,7 @@ export const documentClient = once(() =>
 
 export const stsClient = once(() => new STSClient(sdkClientConfig));
 
-/** Powertools Parameters over SSM: the access policy is read through its cache. */
-export const ssmProvider = once(() => new SSMProvider({ clientConfig: sdkClientConfig }));
-
 export const eventBridgeClient = once(() => new EventBridgeClient(sdkClientConfig));
-
-export const sfnClient = once(() => new SFNClient(sdkClientConfig));
-
-/** IAM is a global service: one endpoint whatever region the function runs in. */
-export const iamClient = once(() => new IAMClient(sdkClientConfig));
 
 /**
  * The vend Lambda's events are the fast path: credentials are already minted when it publishes, the table's

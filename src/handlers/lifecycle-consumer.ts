@@ -7,11 +7,11 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher.js';
 import { executionArnFor, SfnWorkflowControl } from '../adapters/sfn-workflow-control.js';
-import { dynamoDbClient, eventBridgeClient, sfnClient } from '../commons/clients.js';
+import { dynamoDbClient, eventBridgeClient, sdkClientConfig } from '../commons/clients.js';
 import { type Env, requireEnv } from '../commons/env.js';
 import {
   counter,
@@ -117,7 +117,7 @@ export const createLifecycleConsumerHandler = (options: {
 export const handler = createLifecycleConsumerHandler({
   config: lifecycleConsumerConfigFromEnv(),
   clients: {
-    sfn: sfnClient(),
+    sfn: new SFNClient(sdkClientConfig),
     eventBridge: eventBridgeClient(),
     dynamoDb: dynamoDbClient(),
   },

@@ -5,11 +5,11 @@
  * workflow retries DenyListContentionError and fails loudly on the rest). `createRevocationEnforcerHandler`
  * builds one from explicit configuration and clients; `handler` is the deployed one, built from the environment.
  */
-import type { IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { IamAccessEnforcer } from '../adapters/iam-access-enforcer.js';
-import { documentClient, iamClient } from '../commons/clients.js';
+import { documentClient, sdkClientConfig } from '../commons/clients.js';
 import { type Env, requireEnv } from '../commons/env.js';
 import {
   counter,
@@ -75,7 +75,8 @@ export const createRevocationEnforcerHandler = (options: {
 export const handler = createRevocationEnforcerHandler({
   config: revocationEnforcerConfigFromEnv(),
   clients: {
-    iam: iamClient(),
+    // IAM is a global service: one endpoint whatever region the function runs in.
+    iam: new IAMClient(sdkClientConfig),
     documentClient: documentClient(),
   },
   observability: createObservability(),

@@ -5,7 +5,7 @@
  * clients (tests, an embedding program); `handler` is the one the template deploys, built from the environment.
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -24,7 +24,7 @@ import {
   dynamoDbClient,
   FAST_PATH_PUBLISH_RETRY,
   fastPathEventBridgeClient,
-  ssmProvider,
+  sdkClientConfig,
   stsClient,
 } from '../commons/clients.js';
 import { type Env, enumEnv, intEnv, jsonEnv, requireEnv } from '../commons/env.js';
@@ -146,7 +146,8 @@ export const handler = createVendHandler({
     documentClient: documentClient(),
     sts: stsClient(),
     eventBridge: fastPathEventBridgeClient(),
-    ssm: ssmProvider(),
+    // Powertools Parameters over SSM: the access policy is read through its cache.
+    ssm: new SSMProvider({ clientConfig: sdkClientConfig }),
   },
   observability: createObservability(),
 });
