@@ -174,6 +174,36 @@ describe('the local stack, end to end', () => {
     expect(late.body.code).toBe('SessionExpired');
   });
 
+  it('refuses carol under the local policy: 403 AccessDenied, no row, VendDenied in the audit log', async () => {
+    const carol = 'arn:aws:iam::123456789012:user/carol';
+    const refused = await post('/v1/sessions', { profile: 'dev' }, carol);
+    expect(refused).toEqual({
+      status: 403,
+      body: {
+        code: 'AccessDenied',
+        message: 'carol\'s access is suspended pending an access review (rule "carol-suspended")',
+      },
+    });
+    const audited = await eventually(
+      'VendDenied in the audit file',
+      () =>
+        readFileSync(stack.auditLogPath, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as EventEnvelope)
+          .filter((e) => e['detail-type'] === 'VendDenied'),
+      (events) => events.length > 0,
+    );
+    expect(audited.map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        user: 'carol',
+        principalArn: carol,
+        action: 'create',
+        rule: 'carol-suspended',
+      }),
+    ]);
+  });
+
   it('answers a request without IAM context with 401 and writes nothing', async () => {
     const before = stack.bus.events.length;
     const anonymous = await post('/v1/sessions', { profile: 'dev' }, null);
