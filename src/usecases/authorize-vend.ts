@@ -47,7 +47,7 @@ export const authorizeVend = async (
 };
 
 /** A vend refused by the access policy (or for want of one): counted, logged and announced as VendDenied. */
-export const denied = async (
+const denied = async (
   deps: Pick<VendDeps, 'publisher' | 'telemetry'>,
   attempt: VendAttempt,
   why: { readonly rule: string | null; readonly reason: string; readonly policyVersion: string | null },
