@@ -36,7 +36,7 @@ import { assertPortFree } from './ports.js';
 import { ScaledClock } from './scaled-clock.js';
 import { stackLogger } from './stack-logger.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
-import { loadTemplate, REPO_ROOT } from './template.js';
+import { loadTemplate, REPO_ROOT, streamEventSourceOf } from './template.js';
 
 /** Profiles for the local stack when PROFILES is not set: the roles do not exist; the issuer is offline. */
 export const LOCAL_PROFILES = {
@@ -216,6 +216,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       ),
       log: { warn: (message, attributes) => logger.warn(message, attributes) },
     });
+    const sessionsStream = streamEventSourceOf(loadTemplate(), 'LifecycleConsumerFunction', 'SessionsStream');
     const poller = startStreamPoller({
       client: new DynamoDBStreamsClient(localClientConfig(dynamo.endpoint)),
       tableName: tables.SessionsTable,
@@ -224,7 +225,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         streamIdempotency.registerLambdaContext(context);
         return consume(event, context);
       },
-      batchingWindowMs: options.batchingWindowMs ?? 200,
+      // Batching, filters and retries exactly as the template's event source mapping has them.
+      ...sessionsStream,
+      ...(options.batchingWindowMs === undefined ? {} : { batchingWindowMs: options.batchingWindowMs }),
       pollIntervalMs: 100,
       localTime: (wall) => clock.at(wall),
       onFailure: (failure) =>

@@ -30,6 +30,7 @@ import type {
   DynamoDBStreamEvent,
   AttributeValue as LambdaAttributeValue,
 } from 'aws-lambda';
+import type { CompiledEventPattern } from './event-pattern.js';
 
 export type StreamHandler = (
   event: DynamoDBStreamEvent,
@@ -73,6 +74,12 @@ export interface StreamPollerOptions {
   readonly onError?: (error: unknown) => void;
   /** How the stack's clock reads a wall-clock instant (a time-scaled local stack); default: as it is. */
   readonly localTime?: (wall: Date) => Date;
+  /**
+   * The event source mapping's FilterCriteria: a record reaches the handler only if it matches one of them
+   * (EventBridge's pattern language, on the Lambda-shaped record). Others are dropped before batching, as
+   * Lambda drops them. None: every record is delivered.
+   */
+  readonly filters?: readonly CompiledEventPattern[];
 }
 
 export class StreamNotFoundError extends Error {
@@ -193,7 +200,10 @@ interface ShardState {
 
 export class StreamPoller {
   readonly #options: Required<
-    Omit<StreamPollerOptions, 'onFailure' | 'onError' | 'localTime' | 'client' | 'handler' | 'tableName'>
+    Omit<
+      StreamPollerOptions,
+      'onFailure' | 'onError' | 'localTime' | 'client' | 'handler' | 'tableName' | 'filters'
+    >
   > &
     StreamPollerOptions;
   readonly #shards = new Map<string, ShardState>();
@@ -203,6 +213,8 @@ export class StreamPoller {
   #loop: Promise<void> | undefined;
   /** Invocations of the handler so far. */
   invocations = 0;
+  /** Records the filters kept from the handler so far. */
+  filteredOut = 0;
   /** Records given to onFailure so far. */
   discarded = 0;
 
@@ -381,11 +393,19 @@ export class StreamPoller {
             localTime(writtenAt(stamped, readAt)),
           ),
         );
-        if (records.length > 0) {
+        const filters = this.#options.filters;
+        const kept =
+          filters === undefined || filters.length === 0
+            ? records
+            : records.filter((record) => filters.some((filter) => filter.matches(record)));
+        this.filteredOut += records.length - kept.length;
+        if (kept.length > 0) {
           shard.bufferedSince ??= Date.now();
-          shard.buffer.push(...records);
-          shard.lastRead = records.at(-1)?.dynamodb?.SequenceNumber ?? shard.lastRead;
+          shard.buffer.push(...kept);
         }
+        shard.lastRead = records.at(-1)?.dynamodb?.SequenceNumber ?? shard.lastRead;
+        // Filtered records are done with: with nothing waiting, the checkpoint moves past them.
+        if (shard.buffer.length === 0 && shard.lastRead) shard.checkpoint = shard.lastRead;
         shard.iterator = response.NextShardIterator;
         if (!shard.iterator) shard.closed = true;
         return records.length;

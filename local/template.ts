@@ -2,11 +2,13 @@
  * Reads template.yaml — the product's contract — so the local stack and the tests build exactly what
  * SAM would deploy. CloudFormation short-form tags (!Ref, !Sub, !GetAtt …) become their long forms.
  */
+
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { type CollectionTag, parse, type ScalarTag } from 'yaml';
+import { type CompiledEventPattern, compileEventPattern } from './event-pattern.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const TEMPLATE_PATH = join(REPO_ROOT, 'template.yaml');
@@ -127,5 +129,57 @@ export const tableDefinition = (
   return {
     create,
     ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
+  };
+};
+
+/** A DynamoDB event source mapping's settings, as the local stream poller applies them. */
+export interface StreamEventSource {
+  readonly batchSize: number;
+  readonly batchingWindowMs: number;
+  readonly maxRetryAttempts: number;
+  readonly bisectOnError: boolean;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** FilterCriteria.Filters[].Pattern, compiled; empty = every record. */
+  readonly filters: readonly CompiledEventPattern[];
+}
+
+/**
+ * The `Type: DynamoDB` event `eventName` of function `functionId`, read from the template so the local
+ * stack batches, filters and retries exactly as the deployed event source mapping does.
+ */
+export const streamEventSourceOf = (
+  template: Template,
+  functionId: string,
+  eventName: string,
+): StreamEventSource => {
+  const fn = resourceOf(template, functionId, 'AWS::Serverless::Function');
+  const events = (fn.Properties?.Events ?? {}) as Record<string, { Type?: string; Properties?: unknown }>;
+  const event = events[eventName];
+  if (event?.Type !== 'DynamoDB') throw new Error(`${functionId} has no DynamoDB event ${eventName}`);
+  const p = (event.Properties ?? {}) as Record<string, unknown>;
+  const number = (key: string, fallback: number): number => {
+    const value = p[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number') throw new Error(`${functionId}.${eventName}.${key} must be a number`);
+    return value;
+  };
+  const criteria = (p.FilterCriteria ?? {}) as { Filters?: { Pattern?: unknown }[] };
+  const filters = (criteria.Filters ?? []).map((filter, i) => {
+    if (typeof filter.Pattern !== 'string') {
+      throw new Error(
+        `${functionId}.${eventName}.FilterCriteria.Filters[${i}].Pattern must be a JSON string`,
+      );
+    }
+    return compileEventPattern(JSON.parse(filter.Pattern));
+  });
+  return {
+    // Lambda's defaults for a DynamoDB stream.
+    batchSize: number('BatchSize', 100),
+    batchingWindowMs: number('MaximumBatchingWindowInSeconds', 0) * 1000,
+    // -1 (the default) retries until the record expires from the stream.
+    maxRetryAttempts: ((n) => (n < 0 ? Number.MAX_SAFE_INTEGER : n))(number('MaximumRetryAttempts', -1)),
+    bisectOnError: p.BisectBatchOnFunctionError === true,
+    startingPosition: p.StartingPosition === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON',
+    filters,
   };
 };

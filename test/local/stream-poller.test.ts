@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../local/dynamodb-local.js';
 import { type StreamFailure, StreamPoller, toLambdaRecord } from '../../local/stream-poller.js';
+import { loadTemplate, streamEventSourceOf } from '../../local/template.js';
 import { useLocalTables } from '../support/local-tables.js';
 
 const tables = useLocalTables();
@@ -345,5 +346,45 @@ describe('expired shard iterators', () => {
     expect(invocations.flat().map(keyOf)).toEqual(['r1', 'r2']);
     expect(iteratorRequests).toEqual(['TRIM_HORIZON', 'AFTER_SEQUENCE_NUMBER:1']);
     mock.restore();
+  });
+});
+
+describe('stream poller with the template’s FilterCriteria', () => {
+  it('never hands a touch to the consumer: inserts, terminal changes and removes only', async () => {
+    // Prepare: the filters and batching of LifecycleConsumerFunction's SessionsStream event, as deployed.
+    const { invocations, handler } = recordingHandler();
+    const mapping = streamEventSourceOf(loadTemplate(), 'LifecycleConsumerFunction', 'SessionsStream');
+    expect(mapping.filters.length).toBeGreaterThan(0);
+    const poller = await newPoller(handler, { ...mapping, startingPosition: 'LATEST' });
+    const status = (sessionId: string, value: string, requestCount: number) =>
+      tables.client.send(
+        new UpdateItemCommand({
+          TableName: tables.names.SessionsTable,
+          Key: { sessionId: { S: sessionId } },
+          UpdateExpression: 'SET #s = :s, requestCount = :n',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': { S: value }, ':n': { N: String(requestCount) } },
+        }),
+      );
+
+    // Act: created, refreshed ten times (status stays active), revoked, deleted.
+    await put('filtered-1', { status: { S: 'active' }, requestCount: { N: '1' } });
+    for (let n = 2; n <= 11; n++) await status('filtered-1', 'active', n);
+    await status('filtered-1', 'revoked', 12);
+    await tables.client.send(
+      new DeleteItemCommand({
+        TableName: tables.names.SessionsTable,
+        Key: { sessionId: { S: 'filtered-1' } },
+      }),
+    );
+    await poller.drain();
+
+    // Assess
+    const delivered = invocations.flat();
+    expect(delivered.map((r) => r.eventName)).toEqual(['INSERT', 'MODIFY', 'REMOVE']);
+    expect(delivered[1]?.dynamodb?.NewImage?.status?.S).toBe('revoked');
+    expect(poller.filteredOut).toBe(10);
+    // The template has no batching window: a revocation is handed over as soon as it is read.
+    expect(mapping.batchingWindowMs).toBe(0);
   });
 });

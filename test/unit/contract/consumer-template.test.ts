@@ -1,5 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTemplate, type TemplateResource } from '../../../local/template.js';
+import {
+  loadTemplate,
+  REPO_ROOT,
+  streamEventSourceOf,
+  type TemplateResource,
+} from '../../../local/template.js';
 
 const template = loadTemplate();
 const resource = (id: string): TemplateResource => {
@@ -118,5 +125,40 @@ describe('LifecycleConsumerFunction in template.yaml', () => {
     expect(ownName).not.toEqual(vendName);
     expect(policyText).toContain('StreamIdempotencyTable');
     expect(policyText).not.toMatch(/"IdempotencyTable"/);
+  });
+});
+
+describe('the SessionsStream FilterCriteria, against the real stream records in events/streams', () => {
+  const mapping = streamEventSourceOf(template, 'LifecycleConsumerFunction', 'SessionsStream');
+  const recordsOf = (name: string): unknown[] =>
+    (
+      JSON.parse(readFileSync(join(REPO_ROOT, 'events', 'streams', `${name}.json`), 'utf8')) as {
+        Records: unknown[];
+      }
+    ).Records;
+  const delivered = (record: unknown) => mapping.filters.some((filter) => filter.matches(record));
+
+  it.each(['insert', 'revoke', 'expire', 'delete', 'ttl-remove'])('delivers %s.json', (name) => {
+    const records = recordsOf(name);
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.every(delivered)).toBe(true);
+  });
+
+  it('drops touch.json: a refresh never invokes the consumer', () => {
+    expect(recordsOf('touch').some(delivered)).toBe(false);
+  });
+
+  it('delivers a terminal → active change, so the consumer can flag it', () => {
+    const [revoke] = recordsOf('revoke') as { dynamodb: { OldImage: unknown; NewImage: unknown } }[];
+    if (!revoke) throw new Error('revoke.json has no record');
+    const reversed = {
+      ...revoke,
+      dynamodb: {
+        ...revoke.dynamodb,
+        OldImage: revoke.dynamodb.NewImage,
+        NewImage: revoke.dynamodb.OldImage,
+      },
+    };
+    expect(delivered(reversed)).toBe(true);
   });
 });
