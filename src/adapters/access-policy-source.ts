@@ -102,11 +102,15 @@ export class CachedPolicySource implements AccessPolicySource {
   }
 }
 
-/** Reads the policy's text from an SSM parameter (String or SecureString) with Powertools Parameters. */
+/**
+ * Reads the policy's text from an SSM parameter (String or SecureString) with Powertools Parameters. The
+ * loader above is the one cache: Powertools' own is bypassed (`forceFetch`), or the two would stack and an
+ * edit could take twice the max age to apply.
+ */
 export const ssmPolicyReader =
-  (provider: SSMProvider, parameterName: string, maxAgeSeconds: number): (() => Promise<string>) =>
+  (provider: SSMProvider, parameterName: string): (() => Promise<string>) =>
   async () => {
-    const value = await provider.get(parameterName, { maxAge: maxAgeSeconds, decrypt: true });
+    const value = await provider.get(parameterName, { forceFetch: true, decrypt: true });
     if (typeof value !== 'string') throw new Error(`SSM parameter ${parameterName} has no value`);
     return value;
   };

@@ -98,7 +98,7 @@ export const createVendHandler = (options: {
   const clock = options.clock ?? systemClock;
   const { logger } = observability;
   const policy = new CachedPolicySource({
-    read: ssmPolicyReader(clients.ssm, config.accessPolicyParameterName, config.accessPolicyMaxAgeSeconds),
+    read: ssmPolicyReader(clients.ssm, config.accessPolicyParameterName),
     parse: (text) => parsePolicyJson(text, `SSM parameter ${config.accessPolicyParameterName}`),
     clock,
     maxAgeSeconds: config.accessPolicyMaxAgeSeconds,

@@ -161,8 +161,13 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
   const storeFailed = async (input: RefreshSessionInput, now: Date, error: unknown): Promise<Outcome> => {
     const seen = deps.lastKnown?.get(input.sessionId);
     const grant = seen ? grantOf(deps.profiles, seen) : undefined;
+    // Only the session seen here, under the profile the client named (if it named one).
     const servable =
-      seen && grant?.ok && seen.principalArn === input.caller.principalArn && !isPast(seen.expiresAt, now)
+      seen &&
+      grant?.ok &&
+      seen.principalArn === input.caller.principalArn &&
+      (input.profile === undefined || input.profile === seen.profile) &&
+      !isPast(seen.expiresAt, now)
         ? { session: seen, profile: grant.value }
         : undefined;
     const decision = onStoreFailure(deps, error, {
@@ -173,6 +178,15 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
     });
     if (decision === 'deny' || !servable) return refuse({ kind: 'StoreUnavailable' });
     const { session, profile } = servable;
+    // The store being down never skips the access policy: it decides on the session's own profile.
+    const allowed = await authorizeVend(deps, input.policy, {
+      action: 'refresh',
+      caller: input.caller,
+      profile: session.profile,
+      sessionId: session.sessionId,
+      at: now,
+    });
+    if (!allowed.ok) return allowed;
     const duration = durationFor(session, profile, now);
     if (!duration.ok) return duration;
     const issued = await issueWithinSession(deps, session, duration.value);

@@ -1,5 +1,6 @@
 /** Happy paths and the less common outcomes of create and refresh, through the API with in-memory ports. */
 import { describe, expect, it } from 'vitest';
+import { parsePolicy } from '../../../../src/domain/access-policy-document.js';
 import { parseCallerArn } from '../../../../src/domain/identity.js';
 import { newSession, type Session } from '../../../../src/domain/session.js';
 import { IssuerFailedError, IssuerThrottledError } from '../../../../src/ports.js';
@@ -7,6 +8,7 @@ import { parseProfiles } from '../../../../src/usecases/vend-profiles.js';
 import {
   bodyOf,
   FIXTURE_USER,
+  FixedPolicySource,
   fixture,
   NOW,
   PROFILES,
@@ -492,5 +494,38 @@ describe('the shortest idle window PROFILES accepts', () => {
     // Assess
     expect(response.statusCode).toBe(201);
     expect(issuer.requests.map((r) => r.durationSeconds)).toEqual([900]);
+  });
+});
+
+describe('refresh while the store is down (SESSION_STORE_FAILURE=allow) never skips the access policy', () => {
+  const denyDev = parsePolicy({
+    version: 2,
+    admins: [],
+    rules: [{ name: 'no-dev', effect: 'deny', profiles: ['dev'], reason: 'dev is closed' }],
+  });
+
+  it('a session seen here, refreshed without naming its profile, is refused once the policy denies it', async () => {
+    const policy = new FixedPolicySource();
+    const { api, store, issuer, publisher } = setup({ storeFailure: 'allow', policy });
+    const { sessionId } = bodyOf(await api(fixture('create'))) as { sessionId: string };
+    policy.policy = denyDev;
+    store.failNext(new Error('ECONNRESET'));
+
+    const response = await api(refreshOf(sessionId));
+
+    expect([response.statusCode, bodyOf(response).code]).toEqual([403, 'AccessDenied']);
+    expect(issuer.requests).toHaveLength(1); // the create's
+    expect(publisher.ofType('VendDenied')).toHaveLength(1);
+  });
+
+  it('naming another profile than the seen session’s is not served from the last known state', async () => {
+    const { api, store, issuer } = setup({ storeFailure: 'allow' });
+    const { sessionId } = bodyOf(await api(fixture('create'))) as { sessionId: string };
+    store.failNext(new Error('ECONNRESET'), 'touch');
+
+    const response = await api(withBody(refreshOf(sessionId), '{"profile":"prod"}'));
+
+    expect([response.statusCode, bodyOf(response).code]).toEqual([503, 'SessionStoreUnavailable']);
+    expect(issuer.requests).toHaveLength(1);
   });
 });
