@@ -11,7 +11,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CachedPolicySource } from '../src/adapters/access-policy-source.js';
+import { CachedPolicySource, loggerPolicyLog } from '../src/adapters/access-policy-source.js';
 import { DynamoDbSessionStore } from '../src/adapters/dynamodb-session-store.js';
 import { parsePolicyDocument } from '../src/domain/access-policy-yaml.js';
 import { systemClock } from '../src/domain/clock.js';
@@ -153,10 +153,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       clock: systemClock,
       maxAgeSeconds: 5,
       where: policyFile,
-      log: {
-        unavailable: (message, attributes) => logger.error(message, { ...attributes }),
-        loaded: (attributes) => logger.info('access policy loaded', { ...attributes }),
-      },
+      log: loggerPolicyLog(logger),
     });
     const api = createVendApi({
       policy,

@@ -18,6 +18,15 @@ export interface PolicyLog {
   loaded(attributes: Readonly<Record<string, unknown>>): void;
 }
 
+/** The PolicyLog every deployment uses: errors while no valid policy can be read, info on each load. */
+export const loggerPolicyLog = (logger: {
+  error(message: string, attributes: Record<string, unknown>): void;
+  info(message: string, attributes: Record<string, unknown>): void;
+}): PolicyLog => ({
+  unavailable: (message, attributes) => logger.error(message, { ...attributes }),
+  loaded: (attributes) => logger.info('access policy loaded', { ...attributes }),
+});
+
 type Cached =
   | { readonly ok: true; readonly policy: AccessPolicy; readonly text: string; readonly until: number }
   | { readonly ok: false; readonly error: PolicyUnavailableError; readonly until: number };

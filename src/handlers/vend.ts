@@ -14,6 +14,7 @@ import type { Context } from 'aws-lambda';
 import {
   CachedPolicySource,
   DEFAULT_POLICY_MAX_AGE_SECONDS,
+  loggerPolicyLog,
   ssmPolicyReader,
 } from '../adapters/access-policy-source.js';
 import { DynamoDbSessionStore } from '../adapters/dynamodb-session-store.js';
@@ -96,17 +97,13 @@ export const createVendHandler = (options: {
 }): ((event: HttpApiEvent, context: Context) => Promise<HttpResult>) => {
   const { config, clients, observability } = options;
   const clock = options.clock ?? systemClock;
-  const { logger } = observability;
   const policy = new CachedPolicySource({
     read: ssmPolicyReader(clients.ssm, config.accessPolicyParameterName),
     parse: (text) => parsePolicyJson(text, `SSM parameter ${config.accessPolicyParameterName}`),
     clock,
     maxAgeSeconds: config.accessPolicyMaxAgeSeconds,
     where: config.accessPolicyParameterName,
-    log: {
-      unavailable: (message, attributes) => logger.error(message, { ...attributes }),
-      loaded: (attributes) => logger.info('access policy loaded', { ...attributes }),
-    },
+    log: loggerPolicyLog(observability.logger),
   });
   const api = createVendApi({
     policy,
@@ -146,7 +143,7 @@ export const handler = createVendHandler({
     documentClient: documentClient(),
     sts: stsClient(),
     eventBridge: fastPathEventBridgeClient(),
-    // Powertools Parameters over SSM: the access policy is read through its cache.
+    // Powertools Parameters over SSM; the access policy's own loader (CachedPolicySource) is its one cache.
     ssm: new SSMProvider({ clientConfig: sdkClientConfig }),
   },
   observability: createObservability(),
