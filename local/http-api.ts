@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Context } from 'aws-lambda';
 import type { HttpApiEvent, HttpResult } from '../src/handlers/http/event.js';
 import { errorResponse } from '../src/handlers/http/response.js';
+import { localLambdaContext } from './lambda-context.js';
 import { listenError } from './ports.js';
 import type { StackClock } from './scaled-clock.js';
 
@@ -116,21 +117,6 @@ export const toHttpApiEvent = (input: {
   return { event, routed: route !== undefined };
 };
 
-const localContext = (requestId: string): Context => ({
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'VendFunction-local',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:VendFunction-local',
-  memoryLimitInMB: '512',
-  awsRequestId: requestId,
-  logGroupName: '/aws/lambda/VendFunction-local',
-  logStreamName: 'local',
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
-
 /** `POST /local/sessions/{sessionId}/revoke` — LOCAL ONLY: stands in for an operator's revocation. */
 const LOCAL_REVOKE = /^\/local\/sessions\/([0-9a-f]{32})\/revoke$/;
 
@@ -196,7 +182,15 @@ export const startHttpApi = async (input: {
     });
     // API Gateway answers unknown routes itself; the function never sees them.
     if (!routed) return NOT_FOUND;
-    return input.handler(event, localContext(String(event.requestContext?.requestId)));
+    return input.handler(
+      event,
+      localLambdaContext({
+        functionName: 'VendFunction-local',
+        requestId: String(event.requestContext?.requestId),
+        // The vend function's timeout (template Globals).
+        timeoutMs: 10_000,
+      }),
+    );
   };
   const server = createServer((request, response) => {
     void (async () => {

@@ -31,6 +31,7 @@ import type {
   AttributeValue as LambdaAttributeValue,
 } from 'aws-lambda';
 import type { CompiledEventPattern } from './event-pattern.js';
+import { localLambdaContext } from './lambda-context.js';
 
 export type StreamHandler = (
   event: DynamoDBStreamEvent,
@@ -162,24 +163,6 @@ export const toLambdaRecord = (
     },
     eventSourceARN: streamArn,
     ...(identity ? { userIdentity: identity } : {}),
-  };
-};
-
-const lambdaContext = (functionName: string, timeoutMs: number): Context => {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 };
 
@@ -433,7 +416,11 @@ export class StreamPoller {
         this.invocations++;
         response = await this.#options.handler(
           { Records: [...pending] },
-          lambdaContext(this.#options.functionName, this.#options.invocationTimeoutMs),
+          localLambdaContext({
+            functionName: this.#options.functionName,
+            requestId: randomUUID(),
+            timeoutMs: this.#options.invocationTimeoutMs,
+          }),
         );
       } catch (error) {
         if (spent >= this.#options.maxRetryAttempts) {
