@@ -5,6 +5,7 @@
  */
 import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { isNamed } from '../domain/errors.js';
+import { executionArnFor, revocationExecutionName } from '../domain/executions.js';
 import type { LifecycleInput, RevocationFanoutInput, WorkflowControl } from '../ports.js';
 
 export interface SfnWorkflowControlOptions {
@@ -12,22 +13,6 @@ export interface SfnWorkflowControlOptions {
   readonly lifecycleStateMachineArn: string;
   readonly revocationFanoutStateMachineArn: string;
 }
-
-export class InvalidStateMachineArnError extends Error {
-  override readonly name = 'InvalidStateMachineArnError';
-}
-
-const STATE_MACHINE_ARN = /^arn:([a-z-]+):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
-
-/** `arn:…:states:r:a:stateMachine:NAME` + execution name → `arn:…:states:r:a:execution:NAME:<name>`. */
-export const executionArnFor = (stateMachineArn: string, executionName: string): string => {
-  const match = STATE_MACHINE_ARN.exec(stateMachineArn);
-  if (!match) throw new InvalidStateMachineArnError(`Not a state machine ARN: ${stateMachineArn}`);
-  const [, partition, region, account, name] = match;
-  return `arn:${partition}:states:${region}:${account}:execution:${name}:${executionName}`;
-};
-
-export const revocationExecutionName = (sessionId: string): string => `revoke-${sessionId}`;
 
 export class SfnWorkflowControl implements WorkflowControl {
   readonly #client: SFNClient;

@@ -10,7 +10,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher.js';
-import { executionArnFor, SfnWorkflowControl } from '../adapters/sfn-workflow-control.js';
+import { SfnWorkflowControl } from '../adapters/sfn-workflow-control.js';
 import { dynamoDbClient, eventBridgeClient, sdkClientConfig } from '../commons/clients.js';
 import { type Env, requireEnv } from '../commons/env.js';
 import {
@@ -21,6 +21,7 @@ import {
 } from '../commons/powertools.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import { ConfigurationError } from '../domain/errors.js';
+import { executionArnFor } from '../domain/executions.js';
 import { createLifecycleConsumer } from './stream/consume.js';
 import { oncePerStreamRecord, streamIdempotencyConfig } from './stream/idempotency.js';
 

@@ -8,11 +8,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  executionArnFor,
-  InvalidStateMachineArnError,
-  SfnWorkflowControl,
-} from '../../../src/adapters/sfn-workflow-control.js';
+import { SfnWorkflowControl } from '../../../src/adapters/sfn-workflow-control.js';
+import { executionArnFor, InvalidStateMachineArnError } from '../../../src/domain/executions.js';
 
 const sfn = mockClient(SFNClient);
 const LIFECYCLE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:sentinel-lifecycle-dev';
