@@ -5,3 +5,8 @@
 
 build-VendFunction:
 	npx tsx scripts/build.ts --entry vend --outdir "$(ARTIFACTS_DIR)"
+
+.PHONY: build-OperatorFunction
+
+build-OperatorFunction:
+	npx tsx scripts/build.ts --entry operator --outdir "$(ARTIFACTS_DIR)"

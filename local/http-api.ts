@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Context } from 'aws-lambda';
 import type { HttpApiEvent, HttpResult } from '../src/handlers/http/event.js';
-import { errorResponse } from '../src/handlers/http/response.js';
 import { localLambdaContext } from './lambda-context.js';
 import { listenError } from './ports.js';
 import type { StackClock } from './scaled-clock.js';
@@ -19,18 +18,54 @@ export const LOCAL_CALLER_HEADER = 'x-sentinel-local-caller-arn';
 /** API Gateway's own limit on a request body is 10 MB; the handler enforces its much smaller one. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
+/** Which local function answers a route: as in template.yaml, vend and the operator API are two functions. */
+export type RouteTarget = 'vend' | 'operator';
+
+/** The routes of template.yaml's VendHttpApi; anything else is API Gateway's own 404. */
 const ROUTES: readonly {
   readonly key: string;
+  readonly method: string;
   readonly pattern: RegExp;
   readonly params: readonly string[];
+  readonly target: RouteTarget;
 }[] = [
-  { key: 'POST /v1/sessions', pattern: /^\/v1\/sessions$/, params: [] },
+  { key: 'POST /v1/sessions', method: 'POST', pattern: /^\/v1\/sessions$/, params: [], target: 'vend' },
   {
     key: 'POST /v1/sessions/{sessionId}/credentials',
+    method: 'POST',
     pattern: /^\/v1\/sessions\/([^/]+)\/credentials$/,
     params: ['sessionId'],
+    target: 'vend',
+  },
+  { key: 'GET /v1/sessions', method: 'GET', pattern: /^\/v1\/sessions$/, params: [], target: 'operator' },
+  {
+    key: 'GET /v1/sessions/{sessionId}',
+    method: 'GET',
+    pattern: /^\/v1\/sessions\/([^/]+)$/,
+    params: ['sessionId'],
+    target: 'operator',
+  },
+  {
+    key: 'POST /v1/sessions/{sessionId}/revoke',
+    method: 'POST',
+    pattern: /^\/v1\/sessions\/([^/]+)\/revoke$/,
+    params: ['sessionId'],
+    target: 'operator',
+  },
+  {
+    key: 'POST /v1/users/{user}/revoke',
+    method: 'POST',
+    pattern: /^\/v1\/users\/([^/]+)\/revoke$/,
+    params: ['user'],
+    target: 'operator',
   },
 ];
+
+/** Each function's Timeout in template.yaml (vend: Globals; operator: its own, under API Gateway's 30 s). */
+export const FUNCTION_TIMEOUT_MS: Readonly<Record<RouteTarget, number>> = { vend: 10_000, operator: 29_000 };
+
+/** The route keys this server answers, for the test that holds them equal to the template's. */
+export const LOCAL_ROUTE_KEYS: readonly string[] = ROUTES.map((route) => route.key);
 
 const readBody = (request: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
@@ -55,17 +90,21 @@ const accountOf = (arn: string): string => arn.split(':')[4] ?? '000000000000';
 export const toHttpApiEvent = (input: {
   readonly method: string;
   readonly path: string;
+  /** The query string without its `?` ('' for none). */
+  readonly query?: string;
   readonly headers: Record<string, string>;
   readonly body: string;
   readonly sourceIp: string;
   /** The request's time (requestContext.time); default: now. */
   readonly at?: Date;
-}): { event: HttpApiEvent; routed: boolean } => {
-  const route = ROUTES.find((r) => input.method === 'POST' && r.pattern.test(input.path));
+}): { event: HttpApiEvent; target?: RouteTarget } => {
+  const route = ROUTES.find((r) => input.method === r.method && r.pattern.test(input.path));
   const match = route?.pattern.exec(input.path);
   const pathParameters = route
-    ? Object.fromEntries(route.params.map((name, i) => [name, decodeURIComponent(match?.[i + 1] ?? '')]))
+    ? Object.fromEntries(route.params.map((name, i) => [name, decodeOnce(match?.[i + 1] ?? '')]))
     : undefined;
+  const rawQueryString = input.query ?? '';
+  const queryStringParameters = queryParametersOf(rawQueryString);
   const callerArn = input.headers[LOCAL_CALLER_HEADER];
   const { [LOCAL_CALLER_HEADER]: _stripped, ...headers } = input.headers;
   const now = input.at ?? new Date();
@@ -75,7 +114,8 @@ export const toHttpApiEvent = (input: {
     version: '2.0',
     routeKey: route?.key ?? '$default',
     rawPath: input.path,
-    rawQueryString: '',
+    rawQueryString,
+    ...(queryStringParameters ? { queryStringParameters } : {}),
     headers,
     ...(pathParameters && Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     requestContext: {
@@ -114,44 +154,34 @@ export const toHttpApiEvent = (input: {
     isBase64Encoded: false,
   };
   const event: HttpApiEvent = full;
-  return { event, routed: route !== undefined };
+  return route === undefined ? { event } : { event, target: route.target };
 };
 
-/** `POST /local/sessions/{sessionId}/revoke` — LOCAL ONLY: stands in for an operator's revocation. */
-const LOCAL_REVOKE = /^\/local\/sessions\/([0-9a-f]{32})\/revoke$/;
-
-export type LocalRevoke = (input: { sessionId: string; by: string; reason: string }) => Promise<HttpResult>;
-
-/** The local revoke route's answer, from its JSON body `{"reason": "..."}` (optional, ≤ 256 characters). */
-const revokeFrom = async (
-  revoke: LocalRevoke,
-  sessionId: string,
-  caller: string | undefined,
-  body: string,
-): Promise<HttpResult> => {
-  if (!caller) return errorResponse(401, 'MissingIdentity', `the ${LOCAL_CALLER_HEADER} header is required`);
-  let reason = 'revoked locally';
-  if (body.trim() !== '') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return errorResponse(400, 'MalformedJson', 'the body is not JSON');
-    }
-    const given = (parsed as { reason?: unknown } | null)?.reason;
-    if (given !== undefined && (typeof given !== 'string' || given.length === 0 || given.length > 256)) {
-      return errorResponse(400, 'InvalidReason', 'reason must be a string of 1-256 characters');
-    }
-    if (typeof given === 'string') reason = given;
+/** Path parameters as API Gateway passes them: percent-decoded once (a malformed escape stays as sent). */
+const decodeOnce = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
-  return revoke({ sessionId, by: caller, reason });
+};
+
+/** Payload 2.0's queryStringParameters: decoded, a repeated parameter's values joined with commas. */
+const queryParametersOf = (raw: string): Record<string, string> | undefined => {
+  if (raw === '') return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    parameters[key] = key in parameters ? `${parameters[key]},${value}` : value;
+  }
+  return parameters;
 };
 
 export const startHttpApi = async (input: {
-  readonly handler: (event: HttpApiEvent, context: Context) => Promise<HttpResult>;
+  /** The function behind each route target (vend, operator). */
+  readonly handlers: Readonly<
+    Record<RouteTarget, (event: HttpApiEvent, context: Context) => Promise<HttpResult>>
+  >;
   readonly port?: number;
-  /** Enables the local-only revoke route. */
-  readonly revoke?: LocalRevoke;
   /** The stack's clock: each request is handled at the instant it arrived on it. Default: the wall clock. */
   readonly clock?: Pick<StackClock, 'now' | 'stoppedDuring'>;
 }): Promise<{ readonly url: string; readonly server: Server; close(): Promise<void> }> => {
@@ -167,28 +197,25 @@ export const startHttpApi = async (input: {
         Array.isArray(v) ? v.join(',') : (v ?? ''),
       ]),
     );
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    const revoking = LOCAL_REVOKE.exec(path);
-    if (input.revoke && request.method === 'POST' && revoking?.[1]) {
-      return revokeFrom(input.revoke, revoking[1], headers[LOCAL_CALLER_HEADER], body);
-    }
-    const { event, routed } = toHttpApiEvent({
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const { event, target } = toHttpApiEvent({
       method: request.method ?? 'GET',
-      path,
+      // As API Gateway routes: on the path as sent, path parameters decoded afterwards.
+      path: (request.url ?? '/').split('?')[0] ?? '/',
+      query: url.search.replace(/^\?/, ''),
       headers,
       body,
       sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
       ...(input.clock ? { at: input.clock.now() } : {}),
     });
     // API Gateway answers unknown routes itself; the function never sees them.
-    if (!routed) return NOT_FOUND;
-    return input.handler(
+    if (target === undefined) return NOT_FOUND;
+    return input.handlers[target](
       event,
       localLambdaContext({
-        functionName: 'VendFunction-local',
+        functionName: target === 'vend' ? 'VendFunction-local' : 'OperatorFunction-local',
         requestId: String(event.requestContext?.requestId),
-        // The vend function's timeout (template Globals).
-        timeoutMs: 10_000,
+        timeoutMs: FUNCTION_TIMEOUT_MS[target],
       }),
     );
   };

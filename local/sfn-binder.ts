@@ -1,8 +1,9 @@
 /**
  * Runs statemachines/*.asl.json in a real ASL interpreter (npm `aws-local-stepfunctions`). The interpreter
  * has no service integrations, so this one binder maps every `arn:aws:states:::<service>:<action>` Task to a
- * local implementation and re-throws service errors under Step Functions' names (`DynamoDB.<Exception>` …),
- * so Retry and Catch behave as they would in AWS.
+ * local implementation and re-throws service errors under Step Functions' names (`DynamoDB.<Exception>` for
+ * the optimized integrations, `DynamoDb.<Exception>` for the AWS SDK ones: PascalCase service names), so
+ * Retry and Catch behave as they would in AWS.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -45,7 +47,79 @@ export interface LocalServices {
   }) => Promise<{ MessageId: string }>;
   /** Local Lambda functions by the FunctionName a definition invokes (ARN or name, as substituted). */
   readonly lambdas?: Readonly<Record<string, LocalLambda>>;
+  /** What an `http:invoke` Task does; default a real HTTP request (e.g. to local/webhook-receiver.ts). */
+  readonly httpInvoke?: (request: HttpInvokeRequest) => Promise<HttpInvokeResponse>;
 }
+
+/** An HTTP Task's call after the connection is applied (locally there is no connection to apply). */
+export interface HttpInvokeRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The RequestBody, serialised as Step Functions sends a JSON body. */
+  readonly body?: string;
+}
+
+export interface HttpInvokeResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly body: string;
+}
+
+/** The endpoint answered outside 2xx: Step Functions names the error after the status code. */
+export class HttpStatusError extends Error {
+  constructor(status: number, body: string) {
+    super(`HTTP ${status}: ${body.slice(0, 200)}`);
+    this.name = `States.Http.StatusCode.${status}`;
+  }
+}
+
+/** The endpoint could not be reached at all (DNS, refused, reset, timeout). */
+export class HttpSocketError extends Error {
+  override readonly name = 'States.Http.Socket';
+}
+
+const fetchHttp = async (request: HttpInvokeRequest): Promise<HttpInvokeResponse> => {
+  let response: Response;
+  try {
+    response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.body === undefined ? {} : { body: request.body }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    throw new HttpSocketError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  return { status: response.status, statusText: response.statusText, body: await response.text() };
+};
+
+/** The HTTP Task's Parameters, as AWS validates them: an https or local http endpoint, a method, a connection. */
+const httpRequestOf = (params: Record<string, unknown>): HttpInvokeRequest => {
+  const { ApiEndpoint, Method, Authentication, Headers, RequestBody } = params;
+  if (typeof ApiEndpoint !== 'string' || !/^https?:\/\//.test(ApiEndpoint)) {
+    throw new Error('http:invoke needs ApiEndpoint, an http(s) URL');
+  }
+  if (typeof Method !== 'string') throw new Error('http:invoke needs Method');
+  const connectionArn = (Authentication as { ConnectionArn?: unknown } | undefined)?.ConnectionArn;
+  if (typeof connectionArn !== 'string' || connectionArn === '') {
+    throw new Error('http:invoke needs Authentication.ConnectionArn (an EventBridge connection)');
+  }
+  const headers = Object.fromEntries(
+    Object.entries((Headers ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+  );
+  return {
+    url: ApiEndpoint,
+    method: Method,
+    // Step Functions sends a JSON body as application/json unless the Task says otherwise.
+    headers: Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')
+      ? headers
+      : { 'content-type': 'application/json', ...headers },
+    ...(RequestBody === undefined
+      ? {}
+      : { body: typeof RequestBody === 'string' ? RequestBody : JSON.stringify(RequestBody) }),
+  };
+};
 
 /** A local function: the JSON payload in, its JSON result out; a throw is a function error. */
 export type LocalLambda = (payload: Json) => Promise<unknown>;
@@ -128,6 +202,14 @@ const bindTask = (state: string, resource: string, services: LocalServices): Tas
       return withServiceErrors('DynamoDB', (p) => sdkOutput(ddb().send(new UpdateItemCommand(keyed(p)))));
     case 'arn:aws:states:::dynamodb:deleteItem':
       return withServiceErrors('DynamoDB', (p) => sdkOutput(ddb().send(new DeleteItemCommand(keyed(p)))));
+    // AWS SDK integrations: the API's own request and response, errors named DynamoDb.<Exception>.
+    case 'arn:aws:states:::aws-sdk:dynamodb:query':
+      return withServiceErrors('DynamoDb', (p) => {
+        if (typeof p.TableName !== 'string') throw new Error('DynamoDB Query needs TableName');
+        return sdkOutput(ddb().send(new QueryCommand({ ...p, TableName: p.TableName })));
+      });
+    case 'arn:aws:states:::aws-sdk:dynamodb:updateItem':
+      return withServiceErrors('DynamoDb', (p) => sdkOutput(ddb().send(new UpdateItemCommand(keyed(p)))));
     case 'arn:aws:states:::events:putEvents': {
       const putEvents = need(services.putEvents, 'EventBridge', state);
       return async (input) => {
@@ -163,6 +245,23 @@ const bindTask = (state: string, resource: string, services: LocalServices): Tas
           ...(typeof p.Subject === 'string' ? { Subject: p.Subject } : {}),
         }),
       );
+    }
+    case 'arn:aws:states:::http:invoke': {
+      const invoke = services.httpInvoke ?? fetchHttp;
+      // Errors keep their own names (States.Http.StatusCode.<n>, States.Http.Socket), as in AWS.
+      return async (input) => {
+        const response = await invoke(httpRequestOf(asRecord(input)));
+        if (response.status < 200 || response.status > 299) {
+          throw new HttpStatusError(response.status, response.body);
+        }
+        let body: Json = response.body;
+        try {
+          body = JSON.parse(response.body) as Json;
+        } catch {
+          // Not JSON (Slack answers "ok"): Step Functions returns it as text.
+        }
+        return { StatusCode: response.status, StatusText: response.statusText, ResponseBody: body };
+      };
     }
     case 'arn:aws:states:::lambda:invoke':
       // Looked up per call: the function is named by the (substituted) Parameters, not by the resource.
@@ -242,6 +341,28 @@ export const rawDefinitionOf = (logicalId: string, template: Template = loadTemp
   return readFileSync(join(REPO_ROOT, uri), 'utf8');
 };
 
+/**
+ * The literal DefinitionSubstitutions of a state machine in template.yaml (settings such as page sizes),
+ * so the local run uses the template's values; one that is not a literal (a !Ref …) is an error.
+ */
+export const templateSubstitutions = (
+  logicalId: string,
+  names: readonly string[],
+  template: Template = loadTemplate(),
+): Record<string, string> => {
+  const props = resourceOf(template, logicalId, 'AWS::Serverless::StateMachine').Properties ?? {};
+  const substitutions = (props.DefinitionSubstitutions ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(
+    names.map((name) => {
+      const value = substitutions[name];
+      if (typeof value !== 'string' && typeof value !== 'number') {
+        throw new Error(`${logicalId} has no literal DefinitionSubstitution ${name}`);
+      }
+      return [name, String(value)];
+    }),
+  );
+};
+
 /** Fills every ${Name} from `values`; a name without a value is an error, not an empty string. */
 export const substitute = (
   asl: string,
@@ -255,9 +376,20 @@ export const substitute = (
   return JSON.parse(text) as StatesBlock & Record<string, unknown>;
 };
 
+/**
+ * Validated machines by definition object: validating a definition takes a quarter of a second, and the
+ * local stack runs the same few definitions for every session and every minute's sweep.
+ */
+const machines = new WeakMap<object, StateMachine>();
+
 export interface LocalExecution {
   readonly result: Promise<Json>;
   abort(): void;
+  /**
+   * The states entered so far, in order, Map iterations and Parallel branches included: each one is a
+   * state transition as Step Functions bills a Standard workflow.
+   */
+  readonly statesEntered: readonly string[];
 }
 
 /**
@@ -272,8 +404,18 @@ export const runLocalStateMachine = (input: {
   readonly waitMs?: (stateName: string) => number | undefined;
   readonly retryMs?: number;
   readonly onTaskResult?: (stateName: string, result: Json) => void;
+  /**
+   * What `$$.State.EnteredTime` reads (ISO-8601), e.g. the start on a time-scaled stack's clock. The
+   * interpreter does not fill `$$.State` itself, and stamps `$$.Execution.StartTime` with the wall clock,
+   * so definitions read the time from the EnteredTime of their first state, and this supplies it.
+   */
+  readonly enteredTime?: string;
 }): LocalExecution => {
-  const machine = new StateMachine(input.definition as never, { validationOptions: { checkArn: true } });
+  let machine = machines.get(input.definition);
+  if (machine === undefined) {
+    machine = new StateMachine(input.definition as never, { validationOptions: { checkArn: true } });
+    machines.set(input.definition, machine);
+  }
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   const { waitMs } = input;
@@ -296,6 +438,13 @@ export const runLocalStateMachine = (input: {
       waitTimeOverrides,
       retryIntervalOverrides,
     },
+    ...(input.enteredTime === undefined ? {} : { context: { State: { EnteredTime: input.enteredTime } } }),
   });
-  return { result: execution.result as Promise<Json>, abort: execution.abort };
+  const statesEntered: string[] = [];
+  void (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') statesEntered.push(event.state.name);
+    }
+  })();
+  return { result: execution.result as Promise<Json>, abort: execution.abort, statesEntered };
 };

@@ -11,12 +11,15 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
 import { CachedPolicySource, loggerPolicyLog } from '../src/adapters/access-policy-source.js';
 import { DynamoDbSessionStore } from '../src/adapters/dynamodb-session-store.js';
 import { parsePolicyDocument } from '../src/domain/access-policy-yaml.js';
 import { systemClock } from '../src/domain/clock.js';
 import { randomIds } from '../src/domain/ids.js';
-import { errorResponse, json } from '../src/handlers/http/response.js';
+import type { PerSessionExecutionsMode } from '../src/domain/workflows.js';
+import type { HttpApiEvent, HttpResult } from '../src/handlers/http/event.js';
+import { createOperatorApi, type OperatorMetric } from '../src/handlers/http/operator-api.js';
 import { powertoolsTelemetry } from '../src/handlers/http/telemetry.js';
 import { createVendApi } from '../src/handlers/http/vend-api.js';
 import { createLifecycleConsumer } from '../src/handlers/stream/consume.js';
@@ -36,7 +39,9 @@ import { assertPortFree } from './ports.js';
 import { ScaledClock } from './scaled-clock.js';
 import { stackLogger } from './stack-logger.js';
 import { type StreamPoller, startStreamPoller } from './stream-poller.js';
+import { startSweeperSchedule } from './sweeper-schedule.js';
 import { loadTemplate, REPO_ROOT, streamEventSourceOf } from './template.js';
+import { LocalWebhookReceiver } from './webhook-receiver.js';
 
 /** Profiles for the local stack when PROFILES is not set: the roles do not exist; the issuer is offline. */
 export const LOCAL_PROFILES = {
@@ -48,6 +53,14 @@ export const LOCAL_PROFILES = {
     maxLifetimeSeconds: 3600,
   },
 };
+
+/** Stand-ins for the state machines' ARNs, named like the template's; the operator API links executions by them. */
+export const LOCAL_STATE_MACHINE_ARNS = {
+  lifecycleStateMachineArn:
+    'arn:aws:states:us-east-1:000000000000:stateMachine:sentinel-sessions-lifecycle-local',
+  revocationFanoutStateMachineArn:
+    'arn:aws:states:us-east-1:000000000000:stateMachine:sentinel-sessions-revocation-fanout-local',
+} as const;
 
 export interface LocalStackOptions {
   readonly dynamoPort?: number;
@@ -61,6 +74,8 @@ export interface LocalStackOptions {
   readonly onNotification?: (event: EventEnvelope) => void;
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   readonly batchingWindowMs?: number;
+  /** The template's PerSessionExecutions: `disabled` gives sessions no lifecycle execution. Default enabled. */
+  readonly perSessionExecutions?: PerSessionExecutionsMode;
 }
 
 export interface LocalStack {
@@ -74,6 +89,8 @@ export interface LocalStack {
   readonly auditLogPath: string;
   /** The one clock behind every time the stack shows. */
   readonly clock: ScaledClock;
+  /** Stands in for the Slack and Teams webhooks the revocation fan-out posts to (paths /slack, /teams). */
+  readonly webhooks: LocalWebhookReceiver;
   stop(): Promise<void>;
 }
 
@@ -123,28 +140,46 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       'NotificationsTopic',
     );
 
+    const store = new DynamoDbSessionStore({ documentClient, tableName: tables.SessionsTable });
+    const profiles = parseProfiles(options.profiles ?? LOCAL_PROFILES);
+    const webhooks = new LocalWebhookReceiver();
+    await webhooks.start();
+    stopping.push(() => webhooks.stop());
     const workflows = new LocalWorkflowControl({
       dynamodb,
       sessionsTableName: tables.SessionsTable,
       eventBusName: bus.busName,
       bus,
       clock,
+      slackWebhookUrl: webhooks.urlOf('/slack'),
+      teamsWebhookUrl: webhooks.urlOf('/teams'),
+      verifyAgainst: { sessions: store, profiles: [...profiles.values()] },
       snsPublish: async ({ Message }) => {
         // Not `message`: Powertools reserves that key and drops it with a warning.
         logger.info('notification (revocation fan-out → topic)', { notification: Message });
         return { MessageId: `local-${Date.now()}` };
       },
       onExecutionEnd: (record) =>
-        logger.info('workflow execution ended', {
-          stateMachine: record.stateMachine,
-          execution: record.name,
-          status: record.status,
-          ...(record.error ? { error: record.error } : {}),
-        }),
+        // The sweeper runs every minute: its runs are logged only when they fail.
+        record.stateMachine === 'SessionSweeperStateMachine' && record.status === 'SUCCEEDED'
+          ? undefined
+          : logger.info('workflow execution ended', {
+              stateMachine: record.stateMachine,
+              execution: record.name,
+              status: record.status,
+              ...(record.error ? { error: record.error } : {}),
+              ...(record.cause ? { cause: record.cause } : {}),
+            }),
     });
     stopping.push(() => workflows.abortAll());
+    // Idle expiry, every minute of the stack's clock (the template's EventBridge Scheduler schedule).
+    const sweeper = startSweeperSchedule({
+      workflows,
+      clock,
+      onError: (error) => logger.error('sweeper run failed', { error: String(error) }),
+    });
+    stopping.push(() => sweeper.stop());
 
-    const store = new DynamoDbSessionStore({ documentClient, tableName: tables.SessionsTable });
     const count = (name: string, value = 1) => logger.debug('metric', { metric: name, value });
     const policyFile = options.policyFile ?? join(REPO_ROOT, 'local', 'policy.yaml');
     const policy = new CachedPolicySource({
@@ -165,7 +200,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       publisher: bus,
       clock,
       ids: randomIds,
-      profiles: parseProfiles(options.profiles ?? LOCAL_PROFILES),
+      profiles,
       storeFailure: 'deny',
       telemetry: powertoolsTelemetry(logger, count),
       idempotency: {
@@ -175,27 +210,27 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         }),
       },
     });
-    const http = await startHttpApi({
-      handler: async (event, context) => {
+    const operatorApi = createOperatorApi({
+      store,
+      clock,
+      policy,
+      telemetry: powertoolsTelemetry<OperatorMetric>(logger, count),
+      executions: { ...LOCAL_STATE_MACHINE_ARNS, linkConsole: false },
+    });
+    // One invocation's log keys never leak into the next, as in a Lambda.
+    const isolated =
+      (api: (event: HttpApiEvent, context: Context) => Promise<HttpResult>) =>
+      async (event: HttpApiEvent, context: Context): Promise<HttpResult> => {
         try {
           return await api(event, context);
         } finally {
           logger.resetKeys();
         }
-      },
+      };
+    const http = await startHttpApi({
+      handlers: { vend: isolated(api), operator: isolated(operatorApi) },
       ...(options.httpPort === undefined ? {} : { port: options.httpPort }),
       clock,
-      revoke: async ({ sessionId, by, reason }) => {
-        const revoked = await store.revoke(sessionId, { by, reason, now: clock.now() });
-        if (revoked.ok)
-          return json(200, { sessionId, status: 'revoked', revokedAt: revoked.value.revokedAt });
-        const { kind } = revoked.refusal;
-        return errorResponse(
-          kind === 'NotFound' ? 404 : 409,
-          kind,
-          `session ${sessionId} cannot be revoked: ${kind}`,
-        );
-      },
     });
     stopping.push(() => http.close());
 
@@ -204,6 +239,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       workflows,
       events: bus,
       clock,
+      perSessionExecutions: options.perSessionExecutions ?? 'enabled',
       once: oncePerStreamRecord(
         new DynamoDBPersistenceLayer({
           tableName: tables.StreamIdempotencyTable,
@@ -246,6 +282,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       poller,
       auditLogPath,
       clock,
+      webhooks,
       stop: stopAll,
     };
   } catch (error) {

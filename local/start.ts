@@ -60,6 +60,7 @@ const failureLine = (error: unknown): string => {
 
 const banner = (stack: LocalStack, timeScale: number): string => {
   const caller = 'arn:aws:iam::123456789012:user/alice';
+  const admin = 'arn:aws:iam::123456789012:user/admin';
   return `
 sentinel-sessions local stack is up (everything local; STS is OFFLINE and its credentials are FAKE)
 
@@ -75,8 +76,9 @@ Try:
   curl -s -XPOST ${stack.url}/v1/sessions -H 'content-type: application/json' \\
     -H '${LOCAL_CALLER_HEADER}: ${caller}' -d '{"profile":"dev"}'
   curl -s -XPOST ${stack.url}/v1/sessions/<sessionId>/credentials -H '${LOCAL_CALLER_HEADER}: ${caller}'
-  curl -s -XPOST ${stack.url}/local/sessions/<sessionId>/revoke -H '${LOCAL_CALLER_HEADER}: ${caller}' \\
-    -d '{"reason":"laptop lost"}'     (local only: an operator's revocation)
+  curl -s ${stack.url}/v1/sessions -H '${LOCAL_CALLER_HEADER}: ${caller}'      (alice's sessions)
+  curl -s -XPOST ${stack.url}/v1/sessions/<sessionId>/revoke -H '${LOCAL_CALLER_HEADER}: ${admin}' \\
+    -d '{"reason":"laptop lost"}'     (an admin of local/policy.yaml revokes it)
   tail -f ${stack.auditLogPath}
 
 Ctrl-C to stop.

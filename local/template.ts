@@ -74,6 +74,7 @@ export interface Template {
   readonly Parameters?: Record<string, Record<string, unknown>>;
   readonly Globals?: Record<string, Record<string, unknown>>;
   readonly Resources: Record<string, TemplateResource>;
+  readonly Conditions?: Record<string, unknown>;
   readonly Outputs?: Record<string, Record<string, unknown>>;
 }
 

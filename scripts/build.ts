@@ -7,11 +7,12 @@
  * and SDK package.json files cut to name + version (slimSdkManifests).
  *
  *   tsx scripts/build.ts [--entry vend] [--outdir dir] [--no-alias] [--metafile]
+ *   tsx scripts/build.ts --cli [--outdir dir]     (the CLI, see buildCli; `npm install` runs it as `prepare`)
  *
  * SAM runs this through `BuildMethod: makefile` (Makefile target build-<FunctionLogicalId>), so a deployed
  * bundle and a locally measured one come from the same code.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -94,9 +95,43 @@ export const buildHandler = async (options: HandlerBuild) => {
   return build(buildOptions(options));
 };
 
+export const CLI_ENTRY = join(ROOT, 'src', 'cli', 'main.ts');
+export const CLI_FILE_NAME = 'sentinel-sessions.mjs';
+
+/**
+ * The `sentinel-sessions` CLI as one executable file (package.json `bin`): the handlers' settings, less what
+ * only suits a Lambda. Nothing is aliased, because the CLI needs the SDK's real default credential chain
+ * (named profiles, SSO, credential_process); no source map, so that the bin stays a single file.
+ */
+export const cliBuildOptions = (outdir: string): BuildOptions => ({
+  entryPoints: [CLI_ENTRY],
+  outfile: join(outdir, CLI_FILE_NAME),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  treeShaking: true,
+  sourcemap: false,
+  mainFields: ['module', 'main'],
+  banner: { js: `#!/usr/bin/env node\n${REQUIRE_SHIM}` },
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [slimSdkManifests],
+});
+
+/** Builds the CLI to `<outdir>/sentinel-sessions.mjs` (default dist/cli), executable. */
+export const buildCli = async (outdir: string = join(ROOT, 'dist', 'cli')) => {
+  mkdirSync(outdir, { recursive: true });
+  const result = await build(cliBuildOptions(outdir));
+  chmodSync(join(outdir, CLI_FILE_NAME), 0o755);
+  return result;
+};
+
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
-  const usage = 'usage: tsx scripts/build.ts [--entry <handler>] [--outdir <dir>] [--no-alias] [--metafile]';
+  const usage =
+    'usage: tsx scripts/build.ts [--entry <handler>] [--outdir <dir>] [--no-alias] [--metafile] | --cli [--outdir <dir>]';
   const value = (flag: string): string | undefined => {
     const index = args.indexOf(flag);
     if (index < 0) return undefined;
@@ -104,13 +139,22 @@ const main = async (): Promise<void> => {
     if (given === undefined || given.startsWith('--')) throw new Error(`${flag} needs a value\n${usage}`);
     return given;
   };
-  const known = new Set(['--entry', '--outdir', '--no-alias', '--metafile']);
+  const known = new Set(['--entry', '--outdir', '--no-alias', '--metafile', '--cli']);
   args.forEach((arg, i) => {
     const isValue = i > 0 && ['--entry', '--outdir'].includes(args[i - 1] ?? '');
     if (!isValue && !known.has(arg)) throw new Error(`unknown argument ${arg}\n${usage}`);
   });
   const only = value('--entry');
   const outdir = value('--outdir');
+  if (args.includes('--cli')) {
+    if (only !== undefined || args.includes('--no-alias') || args.includes('--metafile')) {
+      throw new Error(`--cli takes only --outdir\n${usage}`);
+    }
+    const target = outdir ?? join(ROOT, 'dist', 'cli');
+    await buildCli(target);
+    process.stderr.write(`built the CLI → ${join(target, CLI_FILE_NAME)}\n`);
+    return;
+  }
   if (only !== undefined && !handlerNames().includes(only)) {
     throw new Error(`no handler src/handlers/${only}.ts (have: ${handlerNames().join(', ')})\n${usage}`);
   }

@@ -4,10 +4,12 @@
  */
 import type { AccessPolicy } from './domain/access-policy.js';
 import type { Clock } from './domain/clock.js';
+import type { DenyMode } from './domain/deny-list.js';
 import type { SessionEvent } from './domain/events.js';
 import type { IdGenerator } from './domain/ids.js';
+import type { DenyListState } from './domain/reconcile.js';
 import type { ExpiredReason, Session, SessionGrant, TransitionResult } from './domain/session.js';
-import type { LifecycleInput, RevocationFanoutInput } from './domain/workflows.js';
+import type { LifecycleInput, RevocationFanoutInput, RevocationFanoutStart } from './domain/workflows.js';
 
 export type { Clock, IdGenerator };
 
@@ -61,6 +63,11 @@ export interface SessionStore {
   listByUser(user: string, page?: PageRequest): Promise<Page<Session>>;
   /** Sessions still active and not past expiry at `now`, soonest expiry first within a page. */
   listActive(now: Date, page?: PageRequest): Promise<Page<Session>>;
+  /**
+   * Revoked and force-expired sessions whose enforcement began (revokedAt, or expiredAt of a forced expiry)
+   * after `since`, newest first: those whose credentials may still be live (the revocation reconciler).
+   */
+  listEnforceable(since: Date, page?: PageRequest): Promise<Page<Session>>;
 }
 
 /** Short-lived credentials in the container-credentials shape the AWS SDKs read. */
@@ -125,15 +132,18 @@ export interface EventPublisher {
 }
 
 /** The workflows' inputs are decided by the domain (src/domain/workflows.ts). */
-export type { LifecycleInput, RevocationFanoutInput };
+export type { LifecycleInput, RevocationFanoutInput, RevocationFanoutStart };
 
 export interface WorkflowControl {
   /** Starts the lifecycle workflow named by the session id; an existing execution counts as started. */
   startLifecycle(input: LifecycleInput): Promise<{ readonly alreadyStarted: boolean }>;
   /** Stops the session's lifecycle execution; a missing or finished execution is not an error. */
   stopLifecycle(sessionId: string, cause: string): Promise<{ readonly stopped: boolean }>;
-  /** Starts revocation fan-out named `revoke-<sessionId>`; an existing execution counts as started. */
-  startRevocationFanout(input: RevocationFanoutInput): Promise<{ readonly alreadyStarted: boolean }>;
+  /**
+   * Starts revocation fan-out named `revoke-<sessionId>`. An existing execution counts as started only while
+   * it runs or if it succeeded; after a failed one a retry (`revoke-<sessionId>-r<n>`, bounded) is started.
+   */
+  startRevocationFanout(input: RevocationFanoutInput): Promise<RevocationFanoutStart>;
 }
 
 /**
@@ -143,13 +153,24 @@ export interface WorkflowControl {
 export interface AccessEnforcer {
   /**
    * Adds the session to the role's deny list, kept at least until `until` (ISO-8601 UTC), after which no
-   * credential carrying its tag can be alive. Idempotent; a repeat reports `alreadyDenied`.
+   * credential carrying its tag can be alive. Idempotent; a repeat reports `alreadyDenied`. `mode` says how
+   * the role's policy denies it (absent: listed by id), `tokenIssuedBefore` the role-wide cut when there is one.
    */
   denySession(input: {
     readonly roleArn: string;
     readonly sessionId: string;
     readonly until: string;
-  }): Promise<{ readonly alreadyDenied: boolean }>;
+  }): Promise<{
+    readonly alreadyDenied: boolean;
+    readonly mode?: 'session-tag' | 'token-issue-time';
+    readonly tokenIssuedBefore?: string;
+  }>;
+}
+
+/** Reads a role's deny-list row as it stands (strongly consistent), for the revocation reconciler. */
+export interface DenyListSource {
+  /** A role without a row has an empty list. */
+  read(roleArn: string): Promise<DenyListState>;
 }
 
 /**
@@ -165,3 +186,31 @@ export interface AccessPolicySource {
 export class PolicyUnavailableError extends Error {
   override readonly name = 'PolicyUnavailableError';
 }
+
+/** What the revocation enforcer is asked to deny: a session on its role, until its credentials are dead. */
+export interface EnforcementInput {
+  readonly sessionId: string;
+  readonly roleArn: string;
+  readonly expiresAt: string;
+  readonly revokedAt?: string;
+}
+
+/** What the enforcer did: how the role's policy denies the session now, and until when. */
+export interface EnforcementResult {
+  readonly sessionId: string;
+  readonly roleArn: string;
+  readonly deniedUntil: string;
+  readonly alreadyDenied: boolean;
+  /** How the role's policy denies it now: listed by id, or under the role-wide token-issue-time cut. */
+  readonly mode: DenyMode;
+  /** token-issue-time mode: credentials of the role issued before this instant are denied. */
+  readonly tokenIssuedBefore?: string;
+  /** The session row was malformed and enforced from what could be read of it: what was wrong. */
+  readonly rowProblem?: string;
+}
+
+/**
+ * The revocation enforcer as the reconciler reaches it: the deployed enforcer function (which re-reads and
+ * checks the row), or its use case in-process. Rejects with the enforcer's refusal or fault.
+ */
+export type RevocationEnforcement = (input: EnforcementInput) => Promise<EnforcementResult>;

@@ -6,6 +6,7 @@
  */
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { AccessPolicy } from '../domain/access-policy.js';
+import { parsePolicyJson } from '../domain/access-policy-document.js';
 import { describeError } from '../domain/errors.js';
 import { type AccessPolicySource, type Clock, PolicyUnavailableError } from '../ports.js';
 
@@ -123,3 +124,20 @@ export const ssmPolicyReader =
     if (typeof value !== 'string') throw new Error(`SSM parameter ${parameterName} has no value`);
     return value;
   };
+
+/** The policy source of a deployed function: the stack's SSM parameter (JSON), cached for `maxAgeSeconds`. */
+export const ssmPolicySource = (options: {
+  readonly ssm: SSMProvider;
+  readonly parameterName: string;
+  readonly maxAgeSeconds: number;
+  readonly clock: Clock;
+  readonly logger: Parameters<typeof loggerPolicyLog>[0];
+}): CachedPolicySource =>
+  new CachedPolicySource({
+    read: ssmPolicyReader(options.ssm, options.parameterName),
+    parse: (text) => parsePolicyJson(text, `SSM parameter ${options.parameterName}`),
+    clock: options.clock,
+    maxAgeSeconds: options.maxAgeSeconds,
+    where: options.parameterName,
+    log: loggerPolicyLog(options.logger),
+  });

@@ -5,7 +5,10 @@
  *
  * Item = the Session fields + `activeShard` (`active#<n>`), present only while the session is active, so the
  * sparse GSI `byActiveShard` (activeShard + expiresAt) never holds a finished session and is read per shard,
- * never scanned. GSI `byUser` (user + createdAt) lists a user's sessions.
+ * never scanned. GSI `byUser` (user + createdAt) lists a user's sessions. `enforceShard` (`enforce#<n>`, same
+ * hash) and `enforceSince` (revokedAt, or expiredAt of a forced expiry) are written by the revocation or the
+ * forced expiry in the same conditional write, so the sparse GSI `byEnforcement` holds exactly the sessions the
+ * revocation reconciler must check, newest first per shard.
  *
  * Any DynamoDB error other than a failed condition propagates unchanged: callers decide deny/allow.
  */
@@ -26,6 +29,7 @@ import {
   InvalidInputError,
   SessionAlreadyExistsError,
 } from '../domain/errors.js';
+import { enforcementSince, newestEnforcementFirst } from '../domain/reconcile.js';
 import { ok, refuse } from '../domain/result.js';
 import {
   type ExpiredReason,
@@ -57,6 +61,7 @@ import {
 
 export const BY_USER_INDEX = 'byUser';
 export const BY_ACTIVE_SHARD_INDEX = 'byActiveShard';
+export const BY_ENFORCEMENT_INDEX = 'byEnforcement';
 export const DEFAULT_ACTIVE_SHARD_COUNT = 8;
 /** Keeps the touch's condition expression well under DynamoDB's 4 KB expression limit. */
 export const MAX_TOUCH_GRANTS = 50;
@@ -82,6 +87,12 @@ export const activeShardName = (shard: number): string => `active#${shard}`;
 /** The byActiveShard partition a session lives in while active. */
 export const activeShardOf = (sessionId: string, shardCount: number): string =>
   activeShardName(fnv1a(sessionId) % shardCount);
+
+export const enforceShardName = (shard: number): string => `enforce#${shard}`;
+
+/** The byEnforcement partition of a revoked or force-expired session (the same hash as its active shard). */
+export const enforceShardOf = (sessionId: string, shardCount: number): string =>
+  enforceShardName(fnv1a(sessionId) % shardCount);
 
 export interface DynamoDbSessionStoreOptions {
   readonly documentClient: DynamoDBDocumentClient;
@@ -111,6 +122,33 @@ const isShardPosition = (value: unknown): value is ShardPosition =>
     value.sessionId !== '' &&
     isCanonicalInstant(value.expiresAt));
 
+type EnforcePosition = 'start' | 'done' | { readonly enforceSince: string; readonly sessionId: string };
+
+interface EnforceCursor {
+  readonly k: 'enforce';
+  readonly since: string;
+  readonly shards: readonly EnforcePosition[];
+}
+
+const isEnforcePosition = (value: unknown): value is EnforcePosition =>
+  value === 'start' ||
+  value === 'done' ||
+  (hasExactStringKeys(value, ['enforceSince', 'sessionId']) &&
+    isRecord(value) &&
+    value.sessionId !== '' &&
+    isCanonicalInstant(value.enforceSince));
+
+const enforceCursorValidator =
+  (shardCount: number) =>
+  (value: unknown): value is EnforceCursor =>
+    isRecord(value) &&
+    Object.keys(value).length === 3 &&
+    value.k === 'enforce' &&
+    isCanonicalInstant(value.since) &&
+    Array.isArray(value.shards) &&
+    value.shards.length === shardCount &&
+    value.shards.every(isEnforcePosition);
+
 const activeCursorValidator =
   (shardCount: number) =>
   (value: unknown): value is ActiveCursor =>
@@ -134,6 +172,8 @@ const NAMES = {
   '#version': 'version',
   '#ttl': 'ttl',
   '#activeShard': 'activeShard',
+  '#enforceShard': 'enforceShard',
+  '#enforceSince': 'enforceSince',
   '#revokedAt': 'revokedAt',
   '#revokedBy': 'revokedBy',
   '#revokedReason': 'revokedReason',
@@ -190,10 +230,17 @@ export class DynamoDbSessionStore implements SessionStore {
 
   async create(session: Session): Promise<void> {
     assertStorableSession(session);
+    const since = enforcementSince(session);
     const item =
       session.status === 'active'
         ? { ...session, activeShard: activeShardOf(session.sessionId, this.#shardCount) }
-        : session;
+        : since === undefined
+          ? session
+          : {
+              ...session,
+              enforceShard: enforceShardOf(session.sessionId, this.#shardCount),
+              enforceSince: since,
+            };
     try {
       await this.#client.send(
         new PutCommand({
@@ -311,8 +358,9 @@ export class DynamoDbSessionStore implements SessionStore {
     const outcome = await this.#update(
       sessionId,
       '#status = :active',
-      'SET #status = :revoked, #revokedAt = :now, #revokedBy = :by, #revokedReason = :reason ' +
-        'REMOVE #activeShard ADD #version :one',
+      // enforceShard/enforceSince put the session on the reconciler's index in the same write.
+      'SET #status = :revoked, #revokedAt = :now, #revokedBy = :by, #revokedReason = :reason, ' +
+        '#enforceShard = :enforceShard, #enforceSince = :now REMOVE #activeShard ADD #version :one',
       {
         ':active': 'active',
         ':revoked': 'revoked',
@@ -320,6 +368,7 @@ export class DynamoDbSessionStore implements SessionStore {
         ':by': input.by,
         ':reason': input.reason,
         ':one': 1,
+        ':enforceShard': enforceShardOf(sessionId, this.#shardCount),
       },
     );
     return this.#settle('revoke', sessionId, outcome, (old) => revokeSession(old, input));
@@ -329,17 +378,21 @@ export class DynamoDbSessionStore implements SessionStore {
     sessionId: string,
     input: { readonly reason: ExpiredReason; readonly now: Date; readonly force?: boolean },
   ): Promise<TransitionResult> {
+    // A forced expiry is enforced like a revocation (its credentials may live up to an hour): on the index too.
+    const forced = input.reason === 'forced';
     const outcome = await this.#update(
       sessionId,
       input.force ? '#status = :active' : '#status = :active AND #expiresAt <= :now',
-      'SET #status = :expired, #expiredAt = :now, #expiredReason = :reason ' +
-        'REMOVE #activeShard ADD #version :one',
+      `SET #status = :expired, #expiredAt = :now, #expiredReason = :reason${
+        forced ? ', #enforceShard = :enforceShard, #enforceSince = :now' : ''
+      } REMOVE #activeShard ADD #version :one`,
       {
         ':active': 'active',
         ':expired': 'expired',
         ':now': input.now.toISOString(),
         ':reason': input.reason,
         ':one': 1,
+        ...(forced ? { ':enforceShard': enforceShardOf(sessionId, this.#shardCount) } : {}),
       },
     );
     return this.#settle('expire', sessionId, outcome, (old) => expireSession(old, input));
@@ -438,6 +491,71 @@ export class DynamoDbSessionStore implements SessionStore {
     );
   }
 
+  async listEnforceable(since: Date, page: PageRequest = {}): Promise<Page<Session>> {
+    const limit = pageLimit(page.limit);
+    const sinceIso = since.toISOString();
+    let positions: readonly EnforcePosition[];
+    if (page.cursor === undefined) {
+      positions = Array.from({ length: this.#shardCount }, () => 'start' as const);
+    } else {
+      const cursor = decodeCursor(page.cursor, enforceCursorValidator(this.#shardCount));
+      if (cursor.since !== sinceIso) throw new InvalidCursorError('cursor belongs to another listing');
+      positions = cursor.shards;
+    }
+    // As listActive: every shard's next `limit` rows hold the overall next `limit`; query all, merge.
+    const results = await Promise.all(
+      positions.map(async (position, shard) =>
+        position === 'done' ? undefined : this.#queryEnforceShard(shard, position, sinceIso, limit + 1),
+      ),
+    );
+    const candidates = results.flatMap((result, shard) =>
+      (result?.Items ?? []).map((item) => {
+        const session = parseSessionRecord(item);
+        const enforceSince = typeof item.enforceSince === 'string' ? item.enforceSince : '';
+        return { shard, session, since: enforceSince, sessionId: session.sessionId };
+      }),
+    );
+    candidates.sort(newestEnforcementFirst);
+    const taken = candidates.slice(0, limit);
+    const next = positions.map((position, shard): EnforcePosition => {
+      const result = results[shard];
+      if (result === undefined) return position;
+      const mine = taken.filter((c) => c.shard === shard);
+      if (mine.length === (result.Items?.length ?? 0)) {
+        const stoppedAt = result.LastEvaluatedKey;
+        return stoppedAt === undefined ? 'done' : (enforcePositionOf(stoppedAt) ?? position);
+      }
+      const last = mine.at(-1);
+      return last === undefined ? position : { enforceSince: last.since, sessionId: last.sessionId };
+    });
+    // The sparse index holds only sessions that need enforcement; the check guards against a hand-written stray.
+    const items = taken.map((c) => c.session).filter((s) => enforcementSince(s) !== undefined);
+    if (next.every((position) => position === 'done')) return { items };
+    const cursor: EnforceCursor = { k: 'enforce', since: sinceIso, shards: next };
+    return { items, cursor: encodeCursor(cursor) };
+  }
+
+  #queryEnforceShard(
+    shard: number,
+    position: Exclude<EnforcePosition, 'done'>,
+    sinceIso: string,
+    limit: number,
+  ): Promise<QueryCommandOutput> {
+    const enforceShard = enforceShardName(shard);
+    return this.#client.send(
+      new QueryCommand({
+        TableName: this.#tableName,
+        IndexName: BY_ENFORCEMENT_INDEX,
+        KeyConditionExpression: '#enforceShard = :shard AND #enforceSince > :since',
+        ExpressionAttributeNames: namesFor('#enforceShard', '#enforceSince'),
+        ExpressionAttributeValues: { ':shard': enforceShard, ':since': sinceIso },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(position === 'start' ? {} : { ExclusiveStartKey: { ...position, enforceShard } }),
+      }),
+    );
+  }
+
   async #update(
     sessionId: string,
     condition: string,
@@ -485,6 +603,14 @@ export class DynamoDbSessionStore implements SessionStore {
     );
   }
 }
+
+/** Where an enforcement shard query stopped (its LastEvaluatedKey) as a cursor position. */
+const enforcePositionOf = (key: Record<string, unknown>): EnforcePosition | undefined => {
+  const { enforceSince, sessionId } = key;
+  return typeof enforceSince === 'string' && typeof sessionId === 'string'
+    ? { enforceSince, sessionId }
+    : undefined;
+};
 
 /** Where a shard query stopped (its LastEvaluatedKey) as a cursor position. */
 const positionOf = (key: Record<string, unknown>): ShardPosition | undefined => {

@@ -9,21 +9,36 @@
  * each PutRolePolicy the row's version is read again (strongly consistent) and, if another revocation
  * recorded a newer list meanwhile, that list is rendered and put too. So the last policy put always
  * renders the latest list: every revocation ends up in the policy, whatever the interleaving.
+ *
+ * The row records which of its versions IAM has accepted (`enforcedVersion`, set only after PutRolePolicy
+ * succeeded, conditional on the version it rendered): an id counts as denied only then. The policy's budget
+ * is IAM's role quota minus the role's other inline policies, measured (ListRolePolicies, GetRolePolicy) on
+ * every enforcement; when the list does not fit, the policy covers its oldest entries with a token-issue-time
+ * cut (src/domain/deny-list.ts planDenyPolicy), and IAM refusing the size anyway shrinks the budget and
+ * tries again.
  */
-import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetRolePolicyCommand,
+  type IAMClient,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { parseRoleArn } from '../domain/arn.js';
 import type { Clock } from '../domain/clock.js';
 import {
   DENY_POLICY_NAME,
   type DenyEntry,
   DenyListFullError,
+  type DenyMode,
+  type DenyPolicyPlan,
   IAM_ROLE_INLINE_POLICY_MAX_CHARS,
   nextDenyList,
-  renderDenyPolicy,
+  planDenyPolicy,
 } from '../domain/deny-list.js';
 import { describeError, InvalidInputError, isNamed } from '../domain/errors.js';
 import type { AccessEnforcer } from '../ports.js';
+import type { IamClientProvider } from './cross-account-iam.js';
 
 /** Concurrent revocations kept changing the list for longer than the attempts allowed. */
 export class DenyListContentionError extends Error {
@@ -36,21 +51,38 @@ export class DenyListRowInvalidError extends Error {
 }
 
 export interface IamAccessEnforcerOptions {
+  /** The enforcer's own account's IAM client: used for every role unless `iamFor` is given. */
   readonly iam: IAMClient;
+  /**
+   * The IAM client that may write on a given role: a profile role in another account is reached through that
+   * account's enforcement role (src/adapters/cross-account-iam.ts). Default: `iam` for every role.
+   */
+  readonly iamFor?: IamClientProvider;
   readonly documentClient: DynamoDBDocumentClient;
   /** Deny-list table: partition key `roleArn`. */
   readonly tableName: string;
   readonly clock: Clock;
-  /** Budget for this policy; lower it when the role has other inline policies (they share IAM's quota). */
+  /**
+   * Ceiling for this policy (default IAM's role quota). The role's other inline policies are measured and
+   * subtracted from the quota as well; the smaller budget wins.
+   */
   readonly maxPolicyChars?: number;
   /** Attempts for the conditional write and for publishing the latest list. */
   readonly maxAttempts?: number;
+}
+
+export interface DenySessionOutcome {
+  readonly alreadyDenied: boolean;
+  readonly mode: DenyMode;
+  readonly tokenIssuedBefore?: string;
 }
 
 interface DenyListRow {
   /** 0 = no row yet. */
   readonly version: number;
   readonly entries: readonly DenyEntry[];
+  /** The version whose policy IAM last accepted (0 = none). */
+  readonly enforcedVersion: number;
 }
 
 /** PutRolePolicy takes the role's name, not its ARN. */
@@ -68,6 +100,20 @@ const entriesOf = (value: unknown): DenyEntry[] =>
       )
     : [];
 
+const versionOf = (value: unknown): number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+
+/** Size as IAM counts it (whitespace excluded) of a policy document as GetRolePolicy returns it (URL-encoded). */
+export const storedPolicySize = (urlEncoded: string): number => {
+  let text: string;
+  try {
+    text = decodeURIComponent(urlEncoded);
+  } catch {
+    text = urlEncoded;
+  }
+  return text.replace(/\s/g, '').length;
+};
+
 export class IamAccessEnforcer implements AccessEnforcer {
   readonly #options: IamAccessEnforcerOptions;
   readonly #maxAttempts: number;
@@ -81,13 +127,23 @@ export class IamAccessEnforcer implements AccessEnforcer {
     readonly roleArn: string;
     readonly sessionId: string;
     readonly until: string;
-  }): Promise<{ readonly alreadyDenied: boolean }> {
+  }): Promise<DenySessionOutcome> {
     const roleName = roleNameOf(input.roleArn);
+    // Resolved before anything is recorded: a member account whose enforcement role cannot be assumed
+    // fails here, leaving the table as it was.
+    const iam =
+      this.#options.iamFor === undefined
+        ? this.#options.iam
+        : await this.#options.iamFor.clientFor(input.roleArn);
     const recorded = await this.#record(input);
     // Always publish, even when the id was already recorded: an earlier attempt may have stopped between
     // the row and the policy (timeout, IAM error), and the workflow's retry must finish the job.
-    await this.#publish(input.roleArn, roleName, recorded.row);
-    return { alreadyDenied: recorded.alreadyDenied };
+    const plan = await this.#publish(iam, input.roleArn, roleName, recorded.row);
+    return {
+      alreadyDenied: recorded.alreadyDenied,
+      mode: plan.mode,
+      ...(plan.tokenIssuedBefore === undefined ? {} : { tokenIssuedBefore: plan.tokenIssuedBefore }),
+    };
   }
 
   /** Adds the entry to the role's row with a conditional write, re-reading and retrying on a lost race. */
@@ -101,12 +157,11 @@ export class IamAccessEnforcer implements AccessEnforcer {
       const next = nextDenyList(
         row.entries,
         { sessionId: input.sessionId, until: input.until },
-        {
-          now: this.#options.clock.now(),
-          maxChars: this.#options.maxPolicyChars ?? IAM_ROLE_INLINE_POLICY_MAX_CHARS,
-        },
+        { now: this.#options.clock.now() },
       );
-      if (next.unchanged) return { row, alreadyDenied: next.alreadyDenied };
+      // Denied only if listed and IAM has accepted the policy rendered from this very row.
+      const alreadyDenied = next.alreadyDenied && row.version > 0 && row.enforcedVersion === row.version;
+      if (next.unchanged) return { row, alreadyDenied };
       const version = row.version + 1;
       try {
         await this.#options.documentClient.send(
@@ -116,6 +171,7 @@ export class IamAccessEnforcer implements AccessEnforcer {
               roleArn: input.roleArn,
               version,
               entries: Object.fromEntries(next.entries.map((e) => [e.sessionId, e.until])),
+              enforcedVersion: row.enforcedVersion,
               updatedAt: this.#options.clock.now().toISOString(),
             },
             ConditionExpression: row.version === 0 ? 'attribute_not_exists(roleArn)' : '#version = :expected',
@@ -127,7 +183,10 @@ export class IamAccessEnforcer implements AccessEnforcer {
                 }),
           }),
         );
-        return { row: { version, entries: next.entries }, alreadyDenied: next.alreadyDenied };
+        return {
+          row: { version, entries: next.entries, enforcedVersion: row.enforcedVersion },
+          alreadyDenied,
+        };
       } catch (error) {
         // Another revocation of the same role wrote first: read its list and merge again.
         if (!isNamed(error, 'ConditionalCheckFailedException')) throw error;
@@ -138,36 +197,106 @@ export class IamAccessEnforcer implements AccessEnforcer {
     );
   }
 
-  /** Puts the policy rendered from `row`, then again from any newer row recorded meanwhile. */
-  async #publish(roleArn: string, roleName: string, row: DenyListRow): Promise<void> {
+  /**
+   * Puts the policy planned from `row`, then marks that version enforced; when another revocation recorded a
+   * newer row meanwhile, plans and puts that one instead. Returns the plan IAM accepted last.
+   */
+  async #publish(
+    iam: IAMClient,
+    roleArn: string,
+    roleName: string,
+    row: DenyListRow,
+  ): Promise<DenyPolicyPlan> {
     let current = row;
+    let budget = await this.#budget(iam, roleName);
+    let refusedBySize: unknown;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      let plan: DenyPolicyPlan;
       try {
-        await this.#options.iam.send(
-          new PutRolePolicyCommand({
-            RoleName: roleName,
-            PolicyName: DENY_POLICY_NAME,
-            PolicyDocument: JSON.stringify(renderDenyPolicy(current.entries)),
-          }),
-        );
+        plan = planDenyPolicy(current.entries, { now: this.#options.clock.now(), maxChars: budget });
       } catch (error) {
-        // The role's other inline policies leave less room than the budget this enforcer was given.
-        if (isNamed(error, 'LimitExceededException', 'LimitExceeded')) {
+        if (error instanceof DenyListFullError && refusedBySize !== undefined) {
           throw new DenyListFullError(
             `IAM refused the deny list of ${roleArn} (${current.entries.length} sessions) as too large: ${
-              describeError(error).errorMessage ?? ''
+              describeError(refusedBySize).errorMessage ?? ''
             }`,
-            { cause: error },
+            { cause: refusedBySize },
           );
         }
         throw error;
       }
-      const latest = await this.#read(roleArn);
-      if (latest.version === current.version) return;
-      current = latest;
+      try {
+        await iam.send(
+          new PutRolePolicyCommand({
+            RoleName: roleName,
+            PolicyName: DENY_POLICY_NAME,
+            PolicyDocument: JSON.stringify(plan.document),
+          }),
+        );
+      } catch (error) {
+        if (!isNamed(error, 'LimitExceededException', 'LimitExceeded')) throw error;
+        // The role's other inline policies grew since they were measured: measure again, and never plan
+        // this size again, so the next plan covers more entries by the token-issue-time cut.
+        refusedBySize = error;
+        budget = Math.min(await this.#budget(iam, roleName), plan.size - 1);
+        continue;
+      }
+      if (await this.#markEnforced(roleArn, current.version, plan)) return plan;
+      current = await this.#read(roleArn);
     }
     throw new DenyListContentionError(
       `the deny list of ${roleArn} kept changing while its policy was being put (${this.#maxAttempts} attempts)`,
+    );
+  }
+
+  /** Records that IAM holds the policy of `version`; false when the row moved on (a newer list to put). */
+  async #markEnforced(roleArn: string, version: number, plan: DenyPolicyPlan): Promise<boolean> {
+    try {
+      await this.#options.documentClient.send(
+        new UpdateCommand({
+          TableName: this.#options.tableName,
+          Key: { roleArn },
+          UpdateExpression:
+            plan.tokenIssuedBefore === undefined
+              ? 'SET enforcedVersion = :version, #mode = :mode REMOVE tokenIssuedBefore'
+              : 'SET enforcedVersion = :version, #mode = :mode, tokenIssuedBefore = :cut',
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#version': 'version', '#mode': 'mode' },
+          ExpressionAttributeValues: {
+            ':version': version,
+            ':mode': plan.mode,
+            ...(plan.tokenIssuedBefore === undefined ? {} : { ':cut': plan.tokenIssuedBefore }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isNamed(error, 'ConditionalCheckFailedException')) return false;
+      throw error;
+    }
+  }
+
+  /** Characters this policy may use: IAM's role quota minus the role's other inline policies. */
+  async #budget(iam: IAMClient, roleName: string): Promise<number> {
+    let others = 0;
+    let marker: string | undefined;
+    do {
+      const page = await iam.send(
+        new ListRolePoliciesCommand({
+          RoleName: roleName,
+          ...(marker === undefined ? {} : { Marker: marker }),
+        }),
+      );
+      for (const name of page?.PolicyNames ?? []) {
+        if (name === DENY_POLICY_NAME) continue;
+        const policy = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+        others += storedPolicySize(policy?.PolicyDocument ?? '');
+      }
+      marker = page?.IsTruncated ? page.Marker : undefined;
+    } while (marker !== undefined);
+    return Math.min(
+      this.#options.maxPolicyChars ?? IAM_ROLE_INLINE_POLICY_MAX_CHARS,
+      IAM_ROLE_INLINE_POLICY_MAX_CHARS - others,
     );
   }
 
@@ -175,11 +304,11 @@ export class IamAccessEnforcer implements AccessEnforcer {
     const { Item } = await this.#options.documentClient.send(
       new GetCommand({ TableName: this.#options.tableName, Key: { roleArn }, ConsistentRead: true }),
     );
-    if (!Item) return { version: 0, entries: [] };
+    if (!Item) return { version: 0, entries: [], enforcedVersion: 0 };
     const version = Item.version;
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
       throw new DenyListRowInvalidError(`deny-list row of ${roleArn} has no valid version`);
     }
-    return { version, entries: entriesOf(Item.entries) };
+    return { version, entries: entriesOf(Item.entries), enforcedVersion: versionOf(Item.enforcedVersion) };
   }
 }

@@ -3,7 +3,7 @@
  * kept in one pure module so the two cannot drift. No SDK import.
  */
 import { earlierOf, isPast, type SessionPolicy } from '../domain/durations.js';
-import { InvalidCursorError, InvalidInputError } from '../domain/errors.js';
+import { InvalidCursorError, InvalidInputError, MalformedSessionRecordError } from '../domain/errors.js';
 import { EXPIRED_REASONS, SESSION_STATUSES, type Session } from '../domain/session.js';
 
 export const DEFAULT_PAGE_LIMIT = 25;
@@ -112,11 +112,6 @@ export const soonestExpiryFirst = (a: Session, b: Session): number =>
 
 export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** A row that does not hold a well-formed session: corrupted, written by hand, or by another version. */
-export class MalformedSessionRecordError extends Error {
-  override readonly name = 'MalformedSessionRecordError';
-}
-
 const STRING_FIELDS = ['sessionId', 'user', 'principalArn', 'profile', 'roleArn', 'sourceIdentity'] as const;
 const INSTANT_FIELDS = ['createdAt', 'lastAccessAt', 'expiresAt', 'maxExpiresAt'] as const;
 const COUNT_FIELDS = ['requestCount', 'version', 'ttl'] as const;
@@ -190,7 +185,7 @@ export const parseSessionRecord = (value: unknown): Session => {
   const problems = sessionProblems(value);
   if (problems.length > 0 || !isRecord(value)) {
     const id = isRecord(value) && typeof value.sessionId === 'string' ? value.sessionId : '?';
-    throw new MalformedSessionRecordError(`session row ${id} is malformed: ${problems.join('; ')}`);
+    throw new MalformedSessionRecordError(`session row ${id} is malformed: ${problems.join('; ')}`, value);
   }
   return toSession(value);
 };

@@ -1,11 +1,23 @@
 /**
  * WorkflowControl on AWS Step Functions (Standard workflows). Executions are named after the session, so
- * starting twice is harmless (`ExecutionAlreadyExists` means it is already running or ran) and stopping
- * needs no lookup: the execution ARN follows from the state machine ARN and the session id.
+ * starting twice is harmless and stopping needs no lookup: the execution ARN follows from the state machine
+ * ARN and the session id. A lifecycle that exists counts as started. A fan-out that exists counts only if it
+ * runs or succeeded (DescribeExecution): after a FAILED, TIMED_OUT or ABORTED one, a retry execution
+ * `revoke-<sessionId>-r<n>` is started, at most MAX_REVOCATION_FANOUT_RETRIES of them.
  */
-import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { isNamed } from '../domain/errors.js';
-import { executionArnFor, revocationExecutionName } from '../domain/executions.js';
+import { executionArnFor } from '../domain/executions.js';
+import {
+  fanoutStillCounts,
+  type RevocationFanoutStart,
+  revocationFanoutAttemptNames,
+} from '../domain/workflows.js';
 import type { LifecycleInput, RevocationFanoutInput, WorkflowControl } from '../ports.js';
 
 export interface SfnWorkflowControlOptions {
@@ -31,7 +43,7 @@ export class SfnWorkflowControl implements WorkflowControl {
   startLifecycle(input: LifecycleInput): Promise<{ readonly alreadyStarted: boolean }> {
     return this.#start(this.#lifecycleArn, input.sessionId, {
       sessionId: input.sessionId,
-      expiresAt: input.expiresAt,
+      maxExpiresAt: input.maxExpiresAt,
       user: input.user,
       profile: input.profile,
     });
@@ -55,15 +67,28 @@ export class SfnWorkflowControl implements WorkflowControl {
     }
   }
 
-  startRevocationFanout(input: RevocationFanoutInput): Promise<{ readonly alreadyStarted: boolean }> {
-    return this.#start(this.#fanoutArn, revocationExecutionName(input.sessionId), {
+  async startRevocationFanout(input: RevocationFanoutInput): Promise<RevocationFanoutStart> {
+    const body = {
       sessionId: input.sessionId,
       user: input.user,
       profile: input.profile,
       revokedAt: input.revokedAt,
       revokedBy: input.revokedBy,
       reason: input.reason,
-    });
+    };
+    const failedBefore: string[] = [];
+    const names = revocationFanoutAttemptNames(input.sessionId);
+    for (const name of names) {
+      const { alreadyStarted } = await this.#start(this.#fanoutArn, name, body);
+      if (!alreadyStarted) return { alreadyStarted: false, executionName: name, failedBefore };
+      // The name is taken: it counts only if that execution is doing, or did, the work.
+      const { status } = await this.#client.send(
+        new DescribeExecutionCommand({ executionArn: executionArnFor(this.#fanoutArn, name) }),
+      );
+      if (fanoutStillCounts(status)) return { alreadyStarted: true, executionName: name, failedBefore };
+      failedBefore.push(name);
+    }
+    return { alreadyStarted: false, failedBefore, retriesExhausted: true };
   }
 
   async #start(

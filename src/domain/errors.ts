@@ -41,6 +41,22 @@ export class InvalidCursorError extends DomainError {
 }
 
 /**
+ * A stored row that does not hold a well-formed session: corrupted, written by hand, or by another version.
+ * Never "store unreachable": a row that cannot be read cannot be shown to be active, so it is a deny.
+ */
+export class MalformedSessionRecordError extends DomainError {
+  override readonly name = 'MalformedSessionRecordError';
+  readonly code = 'SessionRecordMalformed';
+  /** The row as read, for a caller that may act on what can still be read of it (domain/salvage.ts). */
+  readonly item: unknown;
+
+  constructor(message: string, item?: unknown) {
+    super(message);
+    this.item = item;
+  }
+}
+
+/**
  * Name, code and message of an error for a log line. SDK messages carry ARNs and reasons, never a
  * credential; nothing else of the error (its metadata, its request) is copied.
  */

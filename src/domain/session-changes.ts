@@ -10,14 +10,20 @@ import {
   sessionRevoked,
   sessionStateChanged,
 } from './events.js';
+import { expiryNeedsEnforcement } from './reconcile.js';
 import type { Session } from './session.js';
-import type { LifecycleInput, RevocationFanoutInput } from './workflows.js';
+import type { LifecycleInput, PerSessionExecutionsMode, RevocationFanoutInput } from './workflows.js';
 
 interface ChangeCommon {
   readonly eventId: string;
   readonly sessionId: string;
   /** When the write happened, to the second (the stream's ApproximateCreationDateTime). */
   readonly at: Date;
+  /**
+   * What was wrong with the images when they were not well-formed rows (each named): the change was read
+   * as far as possible, with the gaps filled in, so a revocation is never skipped for a malformed row.
+   */
+  readonly problems?: readonly string[];
 }
 
 /** One write to a session row, as the table's stream reports it. */
@@ -45,20 +51,62 @@ export interface ChangeEffects {
   readonly terminal?: SessionEvent;
   /** Something an operator should look at, though it is not a failure. */
   readonly notice?: string;
+  /** Something that must never happen and did: logged as an error and counted under `metric` (alarmed). */
+  readonly alarm?: { readonly metric: 'TerminalToActive'; readonly message: string };
 }
 
 /** Every event of the change, in publish order. */
 export const eventsOf = (effects: ChangeEffects): SessionEvent[] =>
   effects.terminal ? [...effects.events, effects.terminal] : [...effects.events];
 
+export interface EffectsOptions {
+  /**
+   * `disabled`: sessions get no lifecycle execution (the sweeper and lazy expiry do all expiry), so none is
+   * started or stopped; revocation fan-out is unchanged. Default `enabled`.
+   */
+  readonly perSessionExecutions?: PerSessionExecutionsMode;
+}
+
+/** The StopExecution cause of a lifecycle execution whose session ended another way (shown in the console). */
+export const stopCauseOf = (
+  ended:
+    | { readonly kind: 'revoked'; readonly by: string }
+    | { readonly kind: 'expired'; readonly reason: string }
+    | { readonly kind: 'purged' },
+): string => {
+  switch (ended.kind) {
+    case 'revoked':
+      return `Session revoked by ${ended.by}`;
+    case 'expired':
+      return `Session expired (${ended.reason})`;
+    case 'purged':
+      return 'Session row removed by TTL while still active';
+  }
+};
+
+/** `revokedBy` of the fan-out input of an early expiry: the row names no operator for an expiry. */
+export const expiryEnforcedBy = (reason: string): string => `expiry:${reason}`;
+
 /**
  * What one session change means (pure). INSERT starts the lifecycle; active → revoked stops it, starts
- * the fan-out and announces SessionRevoked; active → expired announces SessionExpired (whoever expired
- * it: workflow, lazy refresh, operator); every status change is audited; touches are silent. A row
- * removed by TTL is audited, and an active one is the safety net's SessionExpired (ttl); a row deleted by
- * a caller is audited and flagged, never announced (no terminal transition happened).
+ * the fan-out and announces SessionRevoked; active → expired stops it (unless it is the expirer itself)
+ * and announces SessionExpired (whoever expired it: workflow, sweeper, lazy refresh, operator); every
+ * status change is audited; touches are silent and never reach a workflow. A row removed by TTL is
+ * audited, and an active one is the safety net's SessionExpired (ttl); a row deleted by a caller is audited
+ * and flagged, never announced (no terminal transition happened). An early expiry (expiryNeedsEnforcement)
+ * also starts the fan-out, so the session lands on the deny list. A terminal row that turns active again is
+ * an alarm and is not acted on (invariant 1 says it cannot happen).
  */
-export const effectsOf = (change: SessionChange): ChangeEffects => {
+export const effectsOf = (change: SessionChange, options: EffectsOptions = {}): ChangeEffects => {
+  const effects = decideEffects(change);
+  if (options.perSessionExecutions !== 'disabled') return effects;
+  const workflow = effects.workflow.filter(
+    (step) => step.kind !== 'startLifecycle' && step.kind !== 'stopLifecycle',
+  );
+  return { ...effects, workflow };
+};
+
+const decideEffects = (change: SessionChange): ChangeEffects => {
   const streamEventId = change.eventId;
   switch (change.kind) {
     case 'inserted': {
@@ -67,9 +115,9 @@ export const effectsOf = (change: SessionChange): ChangeEffects => {
       if (session.status !== 'active') {
         return { workflow: [], events: [audit], notice: `session inserted as ${session.status}` };
       }
-      const { sessionId, expiresAt, user, profile } = session;
+      const { sessionId, maxExpiresAt, user, profile } = session;
       return {
-        workflow: [{ kind: 'startLifecycle', input: { sessionId, expiresAt, user, profile } }],
+        workflow: [{ kind: 'startLifecycle', input: { sessionId, maxExpiresAt, user, profile } }],
         events: [audit],
       };
     }
@@ -78,8 +126,12 @@ export const effectsOf = (change: SessionChange): ChangeEffects => {
       if (before.status === after.status) return { workflow: [], events: [] };
       const audit = sessionStateChanged(after, { fromStatus: before.status, streamEventId, at: change.at });
       if (before.status !== 'active') {
-        const notice = `terminal session moved ${before.status} → ${after.status}`;
-        return { workflow: [], events: [audit], notice };
+        const message = `terminal session moved ${before.status} → ${after.status}`;
+        // Never a new session: no lifecycle, no announcement. Whoever wrote it bypassed every API path.
+        if (after.status === 'active') {
+          return { workflow: [], events: [audit], alarm: { metric: 'TerminalToActive', message } };
+        }
+        return { workflow: [], events: [audit], notice: message };
       }
       if (after.status === 'revoked') {
         const revokedBy = after.revokedBy ?? 'unknown';
@@ -87,7 +139,11 @@ export const effectsOf = (change: SessionChange): ChangeEffects => {
         const reason = after.revokedReason ?? '';
         return {
           workflow: [
-            { kind: 'stopLifecycle', sessionId: after.sessionId, cause: `Session revoked by ${revokedBy}` },
+            {
+              kind: 'stopLifecycle',
+              sessionId: after.sessionId,
+              cause: stopCauseOf({ kind: 'revoked', by: revokedBy }),
+            },
             {
               kind: 'startRevocationFanout',
               input: {
@@ -104,12 +160,37 @@ export const effectsOf = (change: SessionChange): ChangeEffects => {
           terminal: sessionRevoked({ ...after, revokedAt, revokedBy, reason }, new Date(revokedAt)),
         };
       }
-      // active → expired needs no workflow call: the lifecycle execution (possibly the expirer itself)
-      // ends on its own. The store always writes expiredReason; a row without one was expired by hand.
+      // The store always writes expiredReason; a row without one was expired by hand. The lifecycle
+      // execution sleeps until the hard cap, so whoever expired the session first stops it, unless it was
+      // the execution itself (reason workflow), which has ended already.
       const reason = after.expiredReason ?? 'forced';
-      const terminal = sessionExpired(after, reason, after.expiredAt ? new Date(after.expiredAt) : change.at);
+      const endedAt = after.expiredAt ? new Date(after.expiredAt) : change.at;
+      const terminal = sessionExpired(after, reason, endedAt);
+      const workflow: WorkflowStep[] =
+        reason === 'workflow'
+          ? []
+          : [
+              {
+                kind: 'stopLifecycle',
+                sessionId: after.sessionId,
+                cause: stopCauseOf({ kind: 'expired', reason }),
+              },
+            ];
+      if (expiryNeedsEnforcement(after, reason, endedAt)) {
+        workflow.push({
+          kind: 'startRevocationFanout',
+          input: {
+            sessionId: after.sessionId,
+            user: after.user,
+            profile: after.profile,
+            revokedAt: endedAt.toISOString(),
+            revokedBy: expiryEnforcedBy(reason),
+            reason: `expired early (${reason})`,
+          },
+        });
+      }
       return {
-        workflow: [],
+        workflow,
         events: [audit],
         terminal,
         ...(after.expiredReason
@@ -130,7 +211,13 @@ export const effectsOf = (change: SessionChange): ChangeEffects => {
         return { workflow: [], events: [purged], notice };
       }
       if (before.status !== 'active') return { workflow: [], events: [purged] };
-      return { workflow: [], events: [purged], terminal: sessionExpired(before, 'ttl', change.at) };
+      return {
+        workflow: [
+          { kind: 'stopLifecycle', sessionId: before.sessionId, cause: stopCauseOf({ kind: 'purged' }) },
+        ],
+        events: [purged],
+        terminal: sessionExpired(before, 'ttl', change.at),
+      };
     }
   }
 };

@@ -15,8 +15,11 @@ export const SESSION_STATUSES = ['active', 'revoked', 'expired'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export type TerminalStatus = Exclude<SessionStatus, 'active'>;
 
-/** Why a session expired: the lifecycle workflow on time, a caller found it late, TTL purge, or an operator. */
-export const EXPIRED_REASONS = ['workflow', 'lazy', 'ttl', 'forced'] as const;
+/**
+ * Why a session expired: its lifecycle workflow at the hard cap, the sweeper after an idle expiry, a caller
+ * found it late, TTL purge, or an operator.
+ */
+export const EXPIRED_REASONS = ['workflow', 'sweeper', 'lazy', 'ttl', 'forced'] as const;
 export type ExpiredReason = (typeof EXPIRED_REASONS)[number];
 
 /** One row of the Sessions table (docs/design.md, "Sessions table"). Timestamps are ISO-8601 UTC. */

@@ -12,7 +12,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher.js';
 import { SfnWorkflowControl } from '../adapters/sfn-workflow-control.js';
 import { dynamoDbClient, eventBridgeClient, sdkClientConfig } from '../commons/clients.js';
-import { type Env, requireEnv } from '../commons/env.js';
+import { type Env, enumEnv, requireEnv } from '../commons/env.js';
 import {
   counter,
   createObservability,
@@ -22,6 +22,7 @@ import {
 import { type Clock, systemClock } from '../domain/clock.js';
 import { ConfigurationError } from '../domain/errors.js';
 import { executionArnFor } from '../domain/executions.js';
+import { PER_SESSION_EXECUTIONS_MODES, type PerSessionExecutionsMode } from '../domain/workflows.js';
 import { createLifecycleConsumer } from './stream/consume.js';
 import { oncePerStreamRecord, streamIdempotencyConfig } from './stream/idempotency.js';
 
@@ -31,6 +32,8 @@ export interface LifecycleConsumerConfig {
   readonly eventBusName: string;
   /** StreamIdempotencyTable: the consumer's own, never vend's (whose records hold credentials). */
   readonly idempotencyTableName: string;
+  /** PerSessionExecutions: `disabled` starts and stops no lifecycle execution (sweeper-only expiry). */
+  readonly perSessionExecutions: PerSessionExecutionsMode;
 }
 
 /** A state machine ARN, checked now so a bad deployment fails at init rather than on the first revocation. */
@@ -52,6 +55,7 @@ export const lifecycleConsumerConfigFromEnv = (env: Env = process.env): Lifecycl
   revocationFanoutStateMachineArn: stateMachineArnEnv('REVOCATION_FANOUT_STATE_MACHINE_ARN', env),
   eventBusName: requireEnv('EVENT_BUS_NAME', env),
   idempotencyTableName: requireEnv('IDEMPOTENCY_TABLE_NAME', env),
+  perSessionExecutions: enumEnv('PER_SESSION_EXECUTIONS', PER_SESSION_EXECUTIONS_MODES, 'enabled', env),
 });
 
 export interface LifecycleConsumerClients {
@@ -92,7 +96,12 @@ export const createLifecycleConsumerHandler = (options: {
       }),
       idempotencyConfig,
     ),
-    log: { warn: (message, attributes) => logger.warn(message, attributes) },
+    log: {
+      warn: (message, attributes) => logger.warn(message, attributes),
+      error: (message, attributes) => logger.error(message, attributes),
+    },
+    count,
+    perSessionExecutions: config.perSessionExecutions,
   });
 
   return withObservability(observability, async (event: DynamoDBStreamEvent, context) => {

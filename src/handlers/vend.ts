@@ -11,12 +11,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import {
-  CachedPolicySource,
-  DEFAULT_POLICY_MAX_AGE_SECONDS,
-  loggerPolicyLog,
-  ssmPolicyReader,
-} from '../adapters/access-policy-source.js';
+import { DEFAULT_POLICY_MAX_AGE_SECONDS, ssmPolicySource } from '../adapters/access-policy-source.js';
 import { DynamoDbSessionStore } from '../adapters/dynamodb-session-store.js';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher.js';
 import { StsCredentialIssuer } from '../adapters/sts-credential-issuer.js';
@@ -35,12 +30,12 @@ import {
   type Observability,
   withObservability,
 } from '../commons/powertools.js';
-import { parsePolicyJson } from '../domain/access-policy-document.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import { DEFAULT_AUDIT_RETENTION_SECONDS } from '../domain/durations.js';
 import { type IdGenerator, randomIds } from '../domain/ids.js';
 import { STORE_FAILURE_MODES, type StoreFailureMode } from '../usecases/store-failure.js';
 import { type Profiles, parseProfiles } from '../usecases/vend-profiles.js';
+import type { VendMetric } from '../usecases/vend-telemetry.js';
 import type { HttpApiEvent, HttpResult } from './http/event.js';
 import { powertoolsTelemetry } from './http/telemetry.js';
 import { createVendApi } from './http/vend-api.js';
@@ -97,13 +92,12 @@ export const createVendHandler = (options: {
 }): ((event: HttpApiEvent, context: Context) => Promise<HttpResult>) => {
   const { config, clients, observability } = options;
   const clock = options.clock ?? systemClock;
-  const policy = new CachedPolicySource({
-    read: ssmPolicyReader(clients.ssm, config.accessPolicyParameterName),
-    parse: (text) => parsePolicyJson(text, `SSM parameter ${config.accessPolicyParameterName}`),
-    clock,
+  const policy = ssmPolicySource({
+    ssm: clients.ssm,
+    parameterName: config.accessPolicyParameterName,
     maxAgeSeconds: config.accessPolicyMaxAgeSeconds,
-    where: config.accessPolicyParameterName,
-    log: loggerPolicyLog(observability.logger),
+    clock,
+    logger: observability.logger,
   });
   const api = createVendApi({
     policy,
@@ -124,7 +118,7 @@ export const createVendHandler = (options: {
     profiles: config.profiles,
     storeFailure: config.storeFailure,
     auditRetentionSeconds: config.auditRetentionSeconds,
-    telemetry: powertoolsTelemetry(observability.logger, counter(observability.metrics)),
+    telemetry: powertoolsTelemetry<VendMetric>(observability.logger, counter(observability.metrics)),
     idempotency: {
       persistenceStore: new DynamoDBPersistenceLayer({
         tableName: config.idempotencyTableName,

@@ -16,7 +16,7 @@ import {
   secondsUntil,
   wholeSecondsAfter,
 } from '../domain/durations.js';
-import { DomainError, describeError } from '../domain/errors.js';
+import { DomainError, describeError, MalformedSessionRecordError } from '../domain/errors.js';
 import { sessionTouched } from '../domain/events.js';
 import type { CallerIdentity } from '../domain/identity.js';
 import { ok, type Result, refuse } from '../domain/result.js';
@@ -146,6 +146,7 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
         return refuse({ kind: 'SessionRevoked' });
       }
     } catch (error) {
+      if (error instanceof MalformedSessionRecordError) return unverifiable(session.sessionId, error);
       if (error instanceof DomainError) throw error;
       // The lifecycle workflow expires it on time anyway; the caller is denied either way.
       deps.telemetry.warn('lazy expiry could not be written', describeError(error));
@@ -154,11 +155,24 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
   };
 
   /**
+   * The row was read but is not a session (a hand-written revocation with a timestamp off, a corrupted
+   * item): it cannot be shown to be active, so it is denied under either SESSION_STORE_FAILURE, and what
+   * this container last saw of it is dropped.
+   */
+  const unverifiable = (sessionId: string, error: MalformedSessionRecordError): Outcome => {
+    deps.lastKnown?.forget(sessionId);
+    deps.telemetry.count('SessionRecordMalformed');
+    deps.telemetry.error('session row is malformed; denied', describeError(error));
+    return refuse({ kind: 'SessionUnverifiable' });
+  };
+
+  /**
    * The store could not be reached: SESSION_STORE_FAILURE decides. Under `allow`, only a session this
    * container saw active, owned by the caller, still granted and not past the expiry it saw is served, from
    * that last known state: never extended, and its revocation status unknown (see store-failure.ts).
    */
   const storeFailed = async (input: RefreshSessionInput, now: Date, error: unknown): Promise<Outcome> => {
+    if (error instanceof MalformedSessionRecordError) return unverifiable(input.sessionId, error);
     const seen = deps.lastKnown?.get(input.sessionId);
     const grant = seen ? grantOf(deps.profiles, seen) : undefined;
     // Only the session seen here, under the profile the client named (if it named one).

@@ -29,6 +29,8 @@ export type VendRefusal =
   | { readonly kind: 'IssuerThrottled' }
   | { readonly kind: 'IssuerFailed' }
   | { readonly kind: 'StoreUnavailable' }
+  /** The session's row cannot be read as a session, so it cannot be shown to be active: denied. */
+  | { readonly kind: 'SessionUnverifiable' }
   /** The access policy refused: `rule` is the deny rule's name, or null when no rule matched. */
   | { readonly kind: 'AccessDenied'; readonly rule: string | null; readonly reason: string }
   /** No valid access policy could be read: every vend is denied (fail closed). */

@@ -20,7 +20,9 @@ export type VendMetric =
   /** The access policy refused a vend (VendDenied published). */
   | 'VendDenied'
   /** No valid access policy could be read; the vend was denied. */
-  | 'PolicyUnavailable';
+  | 'PolicyUnavailable'
+  /** A session row could not be read as a session (hand-written, corrupted): denied whatever the mode. */
+  | 'SessionRecordMalformed';
 
 export interface VendTelemetry {
   count(metric: VendMetric, value?: number): void;

@@ -8,8 +8,7 @@ import {
   BY_ACTIVE_SHARD_INDEX,
   DynamoDbSessionStore,
 } from '../../src/adapters/dynamodb-session-store.js';
-import { MalformedSessionRecordError } from '../../src/adapters/session-store-rules.js';
-import { ConfigurationError } from '../../src/domain/errors.js';
+import { ConfigurationError, MalformedSessionRecordError } from '../../src/domain/errors.js';
 import { useLocalTables } from '../support/local-tables.js';
 import {
   at,

@@ -53,11 +53,24 @@ const session = (expiresInSeconds: number) => {
   return { ...s, expiresAt: new Date(now.getTime() + expiresInSeconds * 1000).toISOString() };
 };
 
+/** The session with its hard cap `seconds` from now (whole seconds, as stored), expiring then at the latest. */
+const atCap = <S extends { expiresAt: string }>(s: S, seconds: number) => {
+  const cap = new Date(Math.floor(Date.now() / 1000) * 1000 + seconds * 1000).toISOString();
+  return { ...s, expiresAt: cap < s.expiresAt ? cap : s.expiresAt, maxExpiresAt: cap };
+};
+
 describe('LocalWorkflowControl', () => {
   it('runs the revocation fan-out: a notification and RevocationNotified per channel (SessionRevoked comes from the stream)', async () => {
     // Prepare
     const { bus, notifications, workflows, store } = setup();
     await store.create({ ...session(3600), sessionId: 'c'.repeat(32) });
+    // The fan-out acts on the row, not on its input: the row must really be revoked.
+    await store.revoke('c'.repeat(32), {
+      by: 'arn:aws:iam::123456789012:user/secops',
+      reason: 'laptop stolen',
+      now: new Date(),
+    });
+    const revokedAt = (await store.get('c'.repeat(32)))?.revokedAt;
     const input = {
       sessionId: 'c'.repeat(32),
       user: 'bob',
@@ -80,12 +93,14 @@ describe('LocalWorkflowControl', () => {
       expect.objectContaining({ sessionId: input.sessionId, channel: 'sns', delivered: true }),
     ]);
     expect(notifications).toEqual([
-      `Session ${input.sessionId} of bob (profile prod) was revoked by ${input.revokedBy} at ${input.revokedAt}: laptop stolen`,
+      `Session ${input.sessionId} of bob (profile prod) was revoked by ${input.revokedBy} at ${revokedAt}: laptop stolen`,
     ]);
   });
 
   it('records an undelivered notification instead of failing the fan-out', async () => {
-    const { bus, workflows } = setup();
+    const { bus, workflows, store } = setup();
+    await store.create({ ...session(3600), sessionId: 'd'.repeat(32) });
+    await store.revoke('d'.repeat(32), { by: 'ops', reason: 'r', now: new Date() });
     const failing = new LocalWorkflowControl({
       dynamodb: tables.client,
       sessionsTableName: tables.names.SessionsTable,
@@ -110,13 +125,14 @@ describe('LocalWorkflowControl', () => {
     ]);
   });
 
-  it('denies exactly the revoked session on its own role until an hour after its expiry', async () => {
-    // Prepare: two live sessions on two roles; only the first is revoked
+  it('denies exactly the revoked session on its own role, from the revocation until the credential hour and margin have passed', async () => {
+    // Prepare: two live sessions on two roles, expiring in 3 h; only the first is revoked
     const clock = { now: () => new Date() };
     const enforcer = new InMemoryAccessEnforcer({ clock });
     const { workflows, store } = setup(1, enforcer);
-    const revoked = { ...session(3600), roleArn: 'arn:aws:iam::123456789012:role/prod' };
-    const other = { ...session(3600), roleArn: 'arn:aws:iam::123456789012:role/dev' };
+    const revoked = { ...session(3 * 3600), roleArn: 'arn:aws:iam::123456789012:role/prod' };
+    const other = { ...session(3 * 3600), roleArn: 'arn:aws:iam::123456789012:role/dev' };
+    const enforcedFrom = Date.now();
     await store.create(revoked);
     await store.create(other);
     await store.revoke(revoked.sessionId, { by: 'secops', reason: 'laptop stolen', now: new Date() });
@@ -130,6 +146,7 @@ describe('LocalWorkflowControl', () => {
       reason: 'laptop stolen',
     });
     await workflows.settled();
+    const enforcedBy = Date.now();
     // Assess
     expect(workflows.executions.get(`RevocationFanoutStateMachine/revoke-${revoked.sessionId}`)?.status).toBe(
       'SUCCEEDED',
@@ -138,24 +155,20 @@ describe('LocalWorkflowControl', () => {
     expect(enforcer.policyOf('arn:aws:iam::123456789012:role/prod').Statement[0].Condition).toEqual({
       StringEquals: { 'aws:PrincipalTag/SentinelSessionID': [revoked.sessionId] },
     });
-    // Still denied just before expiresAt + 1 h, pruned after (seen when the next revocation rewrites it).
-    const oneHourAfter = new Date(revoked.expiresAt).getTime() + 3_600_000;
-    clock.now = () => new Date(oneHourAfter - 1000);
-    await enforcer.denySession({
-      roleArn: revoked.roleArn,
-      sessionId: 'f'.repeat(32),
-      until: new Date(oneHourAfter + 60_000).toISOString(),
-    });
+    // The enforcer runs on the stack's clock, so the id is kept from the revocation (the fan-out's
+    // enforcement time) for the chaining hour plus the 300 s margin, not until an hour past expiresAt.
+    // Still denied just before that, pruned after (seen when the next revocation rewrites the list).
+    const window = (3600 + 300) * 1000;
+    const later = new Date(Date.parse(revoked.expiresAt) + 3_600_000).toISOString();
+    clock.now = () => new Date(enforcedFrom + window - 1000);
+    await enforcer.denySession({ roleArn: revoked.roleArn, sessionId: 'f'.repeat(32), until: later });
     expect(enforcer.denied()['arn:aws:iam::123456789012:role/prod']).toEqual([
       revoked.sessionId,
       'f'.repeat(32),
     ]);
-    clock.now = () => new Date(oneHourAfter + 1000);
-    await enforcer.denySession({
-      roleArn: revoked.roleArn,
-      sessionId: 'f'.repeat(32),
-      until: new Date(oneHourAfter + 60_000).toISOString(),
-    });
+    clock.now = () => new Date(enforcedBy + window + 1000);
+    expect(clock.now().getTime()).toBeLessThan(Date.parse(revoked.expiresAt) + 3_600_000);
+    await enforcer.denySession({ roleArn: revoked.roleArn, sessionId: 'f'.repeat(32), until: later });
     expect(enforcer.denied()['arn:aws:iam::123456789012:role/prod']).toEqual(['f'.repeat(32)]);
   });
 
@@ -172,6 +185,7 @@ describe('LocalWorkflowControl', () => {
     const { bus, workflows, store } = setup(1, failing);
     const s = session(3600);
     await store.create(s);
+    await store.revoke(s.sessionId, { by: 'secops', reason: 'r', now: new Date() });
     // Act
     await workflows.startRevocationFanout({
       sessionId: s.sessionId,
@@ -191,6 +205,88 @@ describe('LocalWorkflowControl', () => {
     ]);
   });
 
+  it('retries a failed fan-out under revoke-<sessionId>-r<n>, and counts a running or succeeded one as started', async () => {
+    // Prepare: an enforcer that fails until told otherwise
+    let failing = true;
+    const inner = new InMemoryAccessEnforcer();
+    const flaky: AccessEnforcer = {
+      denySession: async (input) => {
+        if (failing) throw new Error('IAM unavailable');
+        return inner.denySession(input);
+      },
+    };
+    const { workflows, store } = setup(1, flaky);
+    const s = session(3600);
+    await store.create(s);
+    await store.revoke(s.sessionId, { by: 'secops', reason: 'r', now: new Date() });
+    const input = {
+      sessionId: s.sessionId,
+      user: 'bob',
+      profile: 'prod',
+      revokedAt: new Date().toISOString(),
+      revokedBy: 'secops',
+      reason: 'r',
+    };
+    const first = `revoke-${s.sessionId}`;
+    const statusOf = (name: string) =>
+      workflows.executions.get(`RevocationFanoutStateMachine/${name}`)?.status;
+    // Act + Assess: the first fails; a re-delivery starts -r1 rather than counting the failed one as started
+    expect(await workflows.startRevocationFanout(input)).toMatchObject({
+      alreadyStarted: false,
+      executionName: first,
+    });
+    await workflows.settled();
+    expect(statusOf(first)).toBe('FAILED');
+    expect(await workflows.startRevocationFanout(input)).toEqual({
+      alreadyStarted: false,
+      executionName: `${first}-r1`,
+      failedBefore: [first],
+    });
+    await workflows.settled();
+    expect(statusOf(`${first}-r1`)).toBe('FAILED');
+    // Once IAM is back, the next retry enforces, and a further delivery counts it as started
+    failing = false;
+    expect(await workflows.startRevocationFanout(input)).toMatchObject({ executionName: `${first}-r2` });
+    await workflows.settled();
+    expect(statusOf(`${first}-r2`)).toBe('SUCCEEDED');
+    expect(inner.denied()).toEqual({ [s.roleArn]: [s.sessionId] });
+    expect(await workflows.startRevocationFanout(input)).toMatchObject({
+      alreadyStarted: true,
+      executionName: `${first}-r2`,
+    });
+  });
+
+  it('reports exhausted retries instead of starting a fifth fan-out', async () => {
+    const failing: AccessEnforcer = {
+      denySession: async () => {
+        throw new Error('IAM unavailable');
+      },
+    };
+    const { workflows, store } = setup(1, failing);
+    const s = session(3600);
+    await store.create(s);
+    await store.revoke(s.sessionId, { by: 'secops', reason: 'r', now: new Date() });
+    const input = {
+      sessionId: s.sessionId,
+      user: 'bob',
+      profile: 'prod',
+      revokedAt: new Date().toISOString(),
+      revokedBy: 'secops',
+      reason: 'r',
+    };
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await workflows.startRevocationFanout(input);
+      await workflows.settled();
+    }
+    const first = `revoke-${s.sessionId}`;
+    expect(await workflows.startRevocationFanout(input)).toEqual({
+      alreadyStarted: false,
+      failedBefore: [first, `${first}-r1`, `${first}-r2`, `${first}-r3`],
+      retriesExhausted: true,
+    });
+    expect([...workflows.executions.keys()].filter((k) => k.startsWith('RevocationFanout'))).toHaveLength(4);
+  });
+
   it('fails the fan-out when the revoked session has no row to enforce from', async () => {
     const { workflows, accessEnforcer } = setup();
     await workflows.startRevocationFanout({
@@ -208,22 +304,30 @@ describe('LocalWorkflowControl', () => {
     expect((accessEnforcer as InMemoryAccessEnforcer).denied()).toEqual({});
   });
 
-  it('expires a session on time (time-scaled), leaving the announcement to the stream', async () => {
-    // Prepare: due in 2 s of session time, run 20x faster
+  it('expires a session at its hard cap (time-scaled) in 3 transitions, leaving the announcement to the stream', async () => {
+    // Prepare: capped 2 s of session time from now, run 20x faster
     const { bus, workflows, store } = setup(20);
-    const s = session(2);
+    const s = atCap(session(2), 2);
     await store.create(s);
     // Act
     await workflows.startLifecycle(s);
     await workflows.settled();
     // Assess
-    expect((await store.get(s.sessionId))?.status).toBe('expired');
-    expect((await store.get(s.sessionId))?.expiredReason).toBe('workflow');
+    expect(await store.get(s.sessionId)).toMatchObject({
+      status: 'expired',
+      expiredReason: 'workflow',
+      expiredAt: s.maxExpiresAt,
+    });
+    expect(workflows.executions.get(`SessionLifecycleStateMachine/${s.sessionId}`)?.statesEntered).toEqual([
+      'WaitUntilMaxLifetime',
+      'ExpireAtMaxLifetime',
+      'ExpiredAtMaxLifetime',
+    ]);
     expect(bus.events).toEqual([]);
   });
 
-  it('after a touch, sleeps again until the new expiry on its clock, not for the first wait once more', async () => {
-    // Prepare: 100x; due in 100 s of session time (1 s real), then moved 10 s later (0.1 s real)
+  it('is not woken by a touch: it sleeps until maxExpiresAt on its clock, whatever expiresAt becomes', async () => {
+    // Prepare: 100x; expiring in 50 s of session time, capped at 100 s (1 s real)
     const clock = new ScaledClock(100);
     const bus = new LocalEventBus();
     const workflows = new LocalWorkflowControl({
@@ -237,26 +341,30 @@ describe('LocalWorkflowControl', () => {
       documentClient: tables.documentClient,
       tableName: tables.names.SessionsTable,
     });
-    const s = { ...session(0), expiresAt: new Date(clock.now().getTime() + 100_000).toISOString() };
-    const moved = new Date(Date.parse(s.expiresAt) + 10_000).toISOString();
+    const capAt = new Date(Math.floor(clock.now().getTime() / 1000) * 1000 + 100_000).toISOString();
+    const s = {
+      ...session(0),
+      expiresAt: new Date(Date.parse(capAt) - 50_000).toISOString(),
+      maxExpiresAt: capAt,
+    };
     await store.create(s);
-    // Act
+    // Act: the touch moves expiresAt up to the cap while the execution sleeps
     await workflows.startLifecycle(s);
     await tables.documentClient.send(
       new UpdateCommand({
         TableName: tables.names.SessionsTable,
         Key: { sessionId: s.sessionId },
-        UpdateExpression: 'SET expiresAt = :moved',
-        ExpressionAttributeValues: { ':moved': moved },
+        UpdateExpression: 'SET expiresAt = :moved ADD version :one',
+        ExpressionAttributeValues: { ':moved': capAt, ':one': 1 },
       }),
     );
     await workflows.settled();
-    // Assess: expired at the moved expiry, within half a second of real time of it (the first wait again
-    // would have taken it to 90 s of session time past it)
-    expect(await store.get(s.sessionId)).toMatchObject({ status: 'expired', expiredAt: moved });
-    const stoppedAt = workflows.executions.get(`SessionLifecycleStateMachine/${s.sessionId}`)?.stoppedAt;
-    expect(stoppedAt?.getTime()).toBeGreaterThanOrEqual(Date.parse(moved));
-    expect((stoppedAt?.getTime() ?? 0) - Date.parse(moved)).toBeLessThan(50_000);
+    // Assess: expired at the cap, within half a second of real time of it, in the same 3 transitions
+    expect(await store.get(s.sessionId)).toMatchObject({ status: 'expired', expiredAt: capAt });
+    const record = workflows.executions.get(`SessionLifecycleStateMachine/${s.sessionId}`);
+    expect(record?.stoppedAt?.getTime()).toBeGreaterThanOrEqual(Date.parse(capAt));
+    expect((record?.stoppedAt?.getTime() ?? 0) - Date.parse(capAt)).toBeLessThan(50_000);
+    expect(record?.statesEntered).toHaveLength(3);
   });
 
   it('stops a running lifecycle execution; stopping a missing one is not an error', async () => {
@@ -265,13 +373,18 @@ describe('LocalWorkflowControl', () => {
     await store.create(s);
     await workflows.startLifecycle(s);
     const again = await workflows.startLifecycle(s);
-    const stopped = await workflows.stopLifecycle(s.sessionId, 'revoked');
-    const missing = await workflows.stopLifecycle('e'.repeat(32), 'revoked');
+    const stopped = await workflows.stopLifecycle(s.sessionId, 'Session revoked by bob');
+    const missing = await workflows.stopLifecycle('e'.repeat(32), 'Session revoked by bob');
     await workflows.settled();
     expect(again.alreadyStarted).toBe(true);
     expect(stopped.stopped).toBe(true);
     expect(missing.stopped).toBe(false);
-    expect(workflows.executions.get(`SessionLifecycleStateMachine/${s.sessionId}`)?.status).toBe('ABORTED');
+    // What the console shows: aborted while asleep, with the cause that ended it.
+    expect(workflows.executions.get(`SessionLifecycleStateMachine/${s.sessionId}`)).toMatchObject({
+      status: 'ABORTED',
+      cause: 'Session revoked by bob',
+      statesEntered: ['WaitUntilMaxLifetime'],
+    });
     expect((await store.get(s.sessionId))?.status).toBe('active');
     expect(bus.events).toEqual([]);
   });

@@ -206,7 +206,8 @@ describeOnLinux('npm start', () => {
     const sessionId = String(first.body.sessionId);
     expect((await post('/v1/sessions', { profile: 'dev' })).status).toBe(201);
     expect((await post(`/v1/sessions/${sessionId}/credentials`)).status).toBe(200);
-    expect((await post(`/local/sessions/${sessionId}/revoke`, { reason: 'test' })).status).toBe(200);
+    // The owner revokes its own session through the operator API.
+    expect((await post(`/v1/sessions/${sessionId}/revoke`, { reason: 'test' })).status).toBe(200);
     await until(
       'the revocation fan-out',
       () => allOutput().includes('notification (revocation fan-out'),
@@ -247,10 +248,13 @@ describeOnLinux('npm start', () => {
     expect((expiresAt - createdAt) / 1000).toBeLessThanOrEqual(IDLE_SECONDS);
     const credentials = created.body.credentials as { Expiration: string };
     expect(Date.parse(credentials.Expiration)).toBeLessThanOrEqual(expiresAt);
-    // Kept: it expired when the stack's clock reached expiresAt, not before (960 s at 480x is 2 s).
+    // Kept: it expired once the stack's clock reached expiresAt, not before (960 s at 480x is 2 s), and
+    // within the sweeper's minute of it.
     expect(seenAfterMs).toBeGreaterThanOrEqual(((expiresAt - createdAt) / TIME_SCALE) * 0.98);
     const expired = events.find((e) => e['detail-type'] === 'SessionExpired');
-    expect(expired?.detail.occurredAt).toBe(new Date(expiresAt).toISOString());
+    const expiredAt = Date.parse(String(expired?.detail.occurredAt));
+    expect(expiredAt).toBeGreaterThanOrEqual(expiresAt);
+    expect(expiredAt - expiresAt).toBeLessThanOrEqual(60_000);
 
     // Assess: every event is delivered (envelope time, to the second) at or after it occurred, on the same
     // clock, and soon after in real terms (a few seconds of pipeline, scaled).
@@ -270,7 +274,7 @@ describeOnLinux('npm start', () => {
         slackMs,
       );
     }
-    // The logs too: the workflow that expired it ended once the stack's clock had passed expiresAt.
+    // The logs too: its lifecycle execution ended (stopped) once the stack's clock had passed expiresAt.
     const ended = logLines().find(
       (l) => l.message === 'workflow execution ended' && l.execution === sessionId,
     );

@@ -4,6 +4,8 @@ import { freePort } from '../../local/dynamodb-local.js';
 import { startHttpApi } from '../../local/http-api.js';
 import { assertPortFree, PortInUseError } from '../../local/ports.js';
 
+const answerNothing = async () => ({ statusCode: 200, headers: {}, body: '' });
+
 describe('a busy port', () => {
   let blocker: Server | undefined;
   afterEach(async () => {
@@ -29,7 +31,7 @@ describe('a busy port', () => {
     const port = await occupy();
     const error = await startHttpApi({
       port,
-      handler: async () => ({ statusCode: 200, headers: {}, body: '' }),
+      handlers: { vend: answerNothing, operator: answerNothing },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PortInUseError);
   });
@@ -39,7 +41,7 @@ describe('a busy port', () => {
     await assertPortFree(port, 'HTTP API');
     const api = await startHttpApi({
       port,
-      handler: async () => ({ statusCode: 200, headers: {}, body: '' }),
+      handlers: { vend: answerNothing, operator: answerNothing },
     });
     expect(api.url).toBe(`http://127.0.0.1:${port}`);
     await api.close();

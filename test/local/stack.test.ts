@@ -90,15 +90,19 @@ describe('the local stack, end to end', () => {
     const refreshed = await post(`/v1/sessions/${sessionId}/credentials`);
     expect(refreshed.status).toBe(200);
 
-    // Act: revoke (an operator's conditional write), then use the session again
+    // Act: revoke through the operator API (an admin's conditional write), then use the session again
     const revoked = await post(
-      `/local/sessions/${sessionId}/revoke`,
+      `/v1/sessions/${sessionId}/revoke`,
       { reason: 'test' },
-      'arn:aws:iam::123456789012:user/secops',
+      'arn:aws:iam::123456789012:user/admin',
     );
     expect(revoked.status).toBe(200);
-    const again = await post(`/local/sessions/${sessionId}/revoke`, { reason: 'twice' });
-    expect([again.status, again.body.code]).toEqual([409, 'AlreadyTerminal']);
+    const again = await post(`/v1/sessions/${sessionId}/revoke`, { reason: 'twice' });
+    expect([again.status, again.body.code, again.body.status]).toEqual([
+      409,
+      'SessionAlreadyTerminal',
+      'revoked',
+    ]);
     await eventually(
       'SessionRevoked and RevocationNotified',
       () => typesFor(sessionId),
@@ -151,7 +155,7 @@ describe('the local stack, end to end', () => {
     );
   });
 
-  it('expires an unused session on time through the workflow and announces SessionExpired once', async () => {
+  it('expires an unused session within a minute through the sweeper and announces SessionExpired once', async () => {
     const created = await post('/v1/sessions', { profile: 'dev' });
     const sessionId = String(created.body.sessionId);
     await eventually(
@@ -161,7 +165,16 @@ describe('the local stack, end to end', () => {
     );
     await stack.workflows.settled();
     const row = await stack.store.get(sessionId);
-    expect(row).toMatchObject({ status: 'expired', expiredReason: 'workflow' });
+    expect(row).toMatchObject({ status: 'expired', expiredReason: 'sweeper' });
+    // The sweeper runs every minute of the stack's clock: idle expiry is at most that late.
+    const lateness = Date.parse(row?.expiredAt ?? '') - Date.parse(row?.expiresAt ?? '');
+    expect(lateness).toBeGreaterThanOrEqual(0);
+    expect(lateness).toBeLessThanOrEqual(60_000);
+    // Its lifecycle execution was stopped, the cause saying what ended the session.
+    expect(stack.workflows.executions.get(`SessionLifecycleStateMachine/${sessionId}`)).toMatchObject({
+      status: 'ABORTED',
+      cause: 'Session expired (sweeper)',
+    });
     expect(typesFor(sessionId).filter((t) => t === 'SessionExpired')).toHaveLength(1);
     // The bus records an event before its targets have all run.
     await eventually(

@@ -25,6 +25,7 @@ import {
 } from '../../src/adapters/session-store-rules.js';
 import { DEFAULT_AUDIT_RETENTION_SECONDS, ttlFor } from '../../src/domain/durations.js';
 import { InvalidCursorError, SessionAlreadyExistsError } from '../../src/domain/errors.js';
+import { enforcementSince, newestEnforcementFirst } from '../../src/domain/reconcile.js';
 import { ok, refuse } from '../../src/domain/result.js';
 import {
   type ExpiredReason,
@@ -46,6 +47,18 @@ interface ActiveCursor {
 
 const isActiveCursor = (value: unknown): value is ActiveCursor =>
   hasExactStringKeys(value, ['k', 'expiresAt', 'sessionId']) && isRecord(value) && value.k === 'active';
+
+interface EnforceCursor {
+  readonly k: 'enforce';
+  readonly since: string;
+  readonly enforceSince: string;
+  readonly sessionId: string;
+}
+
+const isEnforceCursor = (value: unknown): value is EnforceCursor =>
+  hasExactStringKeys(value, ['k', 'since', 'enforceSince', 'sessionId']) &&
+  isRecord(value) &&
+  value.k === 'enforce';
 
 export class InMemorySessionStore implements SessionStore {
   readonly #rows = new Map<string, Session>();
@@ -173,11 +186,40 @@ export class InMemorySessionStore implements SessionStore {
     }));
   }
 
+  /** The byEnforcement index: rows whose revocation (or forced expiry) is after `since`, newest first. */
+  async listEnforceable(since: Date, page: PageRequest = {}): Promise<Page<Session>> {
+    this.#maybeFail('listEnforceable');
+    const limit = pageLimit(page.limit);
+    const sinceIso = since.toISOString();
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, isEnforceCursor);
+    if (after !== undefined && after.since !== sinceIso) {
+      throw new InvalidCursorError('cursor belongs to another listing');
+    }
+    const keyOf = (row: Session) => ({ since: enforcementSince(row) ?? '', sessionId: row.sessionId });
+    const enforceable = [...this.#rows.values()]
+      .filter((row) => (enforcementSince(row) ?? '') > sinceIso)
+      .sort((a, b) => newestEnforcementFirst(keyOf(a), keyOf(b)));
+    const start =
+      after === undefined
+        ? 0
+        : enforceable.findIndex(
+            (row) =>
+              newestEnforcementFirst(keyOf(row), { since: after.enforceSince, sessionId: after.sessionId }) >
+              0,
+          );
+    return this.#page(enforceable, start, limit, (last) => ({
+      k: 'enforce',
+      since: sinceIso,
+      enforceSince: keyOf(last).since,
+      sessionId: last.sessionId,
+    }));
+  }
+
   #page(
     sorted: readonly Session[],
     start: number,
     limit: number,
-    cursorOf: (last: Session) => UserCursor | ActiveCursor,
+    cursorOf: (last: Session) => UserCursor | ActiveCursor | EnforceCursor,
   ): Page<Session> {
     // findIndex gives -1 when the cursor is past the last row: an empty last page.
     const from = start < 0 ? sorted.length : start;

@@ -602,5 +602,56 @@ export const sessionStoreContract = (name: string, store: () => SessionStore): v
         await expect(store().listActive(T0, { cursor })).rejects.toBeInstanceOf(InvalidCursorError);
       });
     });
+
+    describe('listEnforceable', () => {
+      it('lists revoked and force-expired sessions enforced after `since`, newest first across pages', async () => {
+        // Prepare: a window later than every other test's, so only this test's rows are in it.
+        const base = new Date('2099-09-01T00:00:00.000Z');
+        const sessions = Array.from({ length: 7 }, () => makeSession({ now: base }));
+        for (const s of sessions) await store().create(s);
+        const [old, r1, f2, r3, r4, active, natural] = sessions;
+        if (!old || !r1 || !f2 || !r3 || !r4 || !active || !natural) throw new Error('fixture');
+        await store().revoke(old.sessionId, { by: 'ops', reason: 'r', now: at(base, 10) });
+        await store().revoke(r1.sessionId, { by: 'ops', reason: 'r', now: at(base, 60) });
+        await store().expire(f2.sessionId, { reason: 'forced', now: at(base, 120), force: true });
+        await store().revoke(r3.sessionId, { by: 'ops', reason: 'r', now: at(base, 180) });
+        await store().revoke(r4.sessionId, { by: 'ops', reason: 'r', now: at(base, 240) });
+        // Expired at its end: no credential outlives it, so nothing to enforce.
+        await store().expire(natural.sessionId, { reason: 'workflow', now: at(base, 7200) });
+        const mine = new Set(sessions.map((s) => s.sessionId));
+
+        // Act: `since` is after old's revocation.
+        const { pages, cursors } = await allPages((cursor) =>
+          store().listEnforceable(at(base, 30), cursor === undefined ? { limit: 2 } : { limit: 2, cursor }),
+        );
+
+        // Assess
+        const listed = pages.flat().filter((s) => mine.has(s.sessionId));
+        expect(listed.map((s) => s.sessionId)).toEqual([r4, r3, f2, r1].map((s) => s.sessionId));
+        expect(listed.map((s) => s.status)).toEqual(['revoked', 'revoked', 'expired', 'revoked']);
+        expect(listed[2]).toMatchObject({ expiredReason: 'forced', expiredAt: at(base, 120).toISOString() });
+        expect(listed[0]).not.toHaveProperty('enforceShard');
+        expect(pages.every((p) => p.length <= 2)).toBe(true);
+        expect(cursors.at(-1)).toBeUndefined();
+      });
+
+      it('rejects a cursor of another listing (another since, or listActive-shaped) with InvalidCursorError', async () => {
+        const base = new Date('2099-10-01T00:00:00.000Z');
+        const sessions = Array.from({ length: 3 }, () => makeSession({ now: base }));
+        for (const s of sessions) {
+          await store().create(s);
+          await store().revoke(s.sessionId, { by: 'ops', reason: 'r', now: at(base, 5) });
+        }
+        const first = await store().listEnforceable(base, { limit: 1 });
+        expect(first.cursor).toBeDefined();
+        await expect(
+          store().listEnforceable(at(base, -60), { limit: 1, cursor: first.cursor ?? '' }),
+        ).rejects.toBeInstanceOf(InvalidCursorError);
+        const activeShaped = Buffer.from('{"k":"active","shards":["start"]}').toString('base64url');
+        await expect(store().listEnforceable(base, { cursor: activeShaped })).rejects.toBeInstanceOf(
+          InvalidCursorError,
+        );
+      });
+    });
   });
 };

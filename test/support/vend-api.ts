@@ -6,7 +6,8 @@ import { ManualClock } from '../../local/manual-clock.js';
 import type { AccessPolicy } from '../../src/domain/access-policy.js';
 import { parsePolicy } from '../../src/domain/access-policy-document.js';
 import type { HttpApiEvent } from '../../src/handlers/http/event.js';
-import { createVendApi, type VendApiDeps, type VendApiTelemetry } from '../../src/handlers/http/vend-api.js';
+import type { ApiTelemetry } from '../../src/handlers/http/telemetry.js';
+import { createVendApi, type VendApiDeps } from '../../src/handlers/http/vend-api.js';
 import {
   type AccessPolicySource,
   type CredentialIssuer,
@@ -115,8 +116,8 @@ export class SequentialIds implements IdGenerator {
   }
 }
 
-export class RecordingTelemetry implements VendApiTelemetry {
-  readonly counts = new Map<VendMetric, number>();
+export class RecordingTelemetry<M extends string = VendMetric> implements ApiTelemetry<M> {
+  readonly counts = new Map<M, number>();
   readonly lines: { level: string; message: string; attributes?: unknown }[] = [];
   readonly keys: Record<string, string> = {};
   correlate(keys: Readonly<Record<string, string>>): void {
@@ -125,7 +126,7 @@ export class RecordingTelemetry implements VendApiTelemetry {
   session(sessionId: string): void {
     this.keys.sessionId = sessionId;
   }
-  count(metric: VendMetric, value = 1): void {
+  count(metric: M, value = 1): void {
     this.counts.set(metric, (this.counts.get(metric) ?? 0) + value);
   }
   info(message: string, attributes?: unknown): void {

@@ -6,6 +6,10 @@ export interface HttpApiEvent {
   readonly version?: string;
   readonly routeKey?: string;
   readonly rawPath?: string;
+  /** The query string as sent (payload 2.0); repeated parameters are visible only here. */
+  readonly rawQueryString?: string;
+  /** Parsed by API Gateway; a repeated parameter's values are joined with commas. */
+  readonly queryStringParameters?: Readonly<Record<string, string | undefined>> | null;
   readonly headers?: Readonly<Record<string, string | undefined>> | null;
   readonly pathParameters?: Readonly<Record<string, string | undefined>> | null;
   readonly body?: string | null;
@@ -37,3 +41,11 @@ export interface HttpResult {
 
 export const CREATE_ROUTE = 'POST /v1/sessions';
 export const REFRESH_ROUTE = 'POST /v1/sessions/{sessionId}/credentials';
+
+/** The operator API, on the same HTTP API and authorizer (src/handlers/operator.ts). */
+export const LIST_ROUTE = 'GET /v1/sessions';
+export const SHOW_ROUTE = 'GET /v1/sessions/{sessionId}';
+export const REVOKE_ROUTE = 'POST /v1/sessions/{sessionId}/revoke';
+export const REVOKE_USER_ROUTE = 'POST /v1/users/{user}/revoke';
+export const OPERATOR_ROUTES = [LIST_ROUTE, SHOW_ROUTE, REVOKE_ROUTE, REVOKE_USER_ROUTE] as const;
+export const VEND_ROUTES = [CREATE_ROUTE, REFRESH_ROUTE] as const;

@@ -23,7 +23,8 @@ export interface CreateRequest {
   readonly durationSeconds?: number;
 }
 
-const bad = (code: string, message: string): HttpRequestError => new HttpRequestError(400, code, message);
+export const bad = (code: string, message: string): HttpRequestError =>
+  new HttpRequestError(400, code, message);
 
 /**
  * Invariant 4: the caller is who API Gateway's IAM authorizer says, nothing in the body counts. The
@@ -53,7 +54,7 @@ export const callerOf = (event: HttpApiEvent, options: CallerOptions = {}): Call
 };
 
 /** The raw body as text, refusing oversize bodies before decoding or parsing them. */
-const bodyText = (event: HttpApiEvent): string => {
+export const bodyText = (event: HttpApiEvent): string => {
   const raw = event.body ?? '';
   // Base64 is 4/3 of the decoded size: refuse on the encoded length first, then check the decoded bytes.
   if (raw.length > (event.isBase64Encoded ? Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4 : MAX_BODY_BYTES * 4)) {
@@ -65,7 +66,7 @@ const bodyText = (event: HttpApiEvent): string => {
   return bytes.toString('utf8');
 };
 
-const jsonObject = (text: string): Record<string, unknown> => {
+export const jsonObject = (text: string): Record<string, unknown> => {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -78,7 +79,7 @@ const jsonObject = (text: string): Record<string, unknown> => {
   return value as Record<string, unknown>;
 };
 
-const rejectUnknown = (body: Record<string, unknown>, allowed: readonly string[]): void => {
+export const rejectUnknown = (body: Record<string, unknown>, allowed: readonly string[]): void => {
   const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) {
     const shown = unknown.slice(0, 5).map((key) => JSON.stringify(key.slice(0, 40)));

@@ -80,6 +80,12 @@ export const refusalResponse = (refusal: VendRefusal): HttpResult => {
       return errorResponse(503, 'CredentialIssuerThrottled', 'STS is throttling; retry later');
     case 'IssuerFailed':
       return errorResponse(502, 'CredentialIssuerFailed', 'STS did not issue credentials');
+    case 'SessionUnverifiable':
+      return errorResponse(
+        403,
+        'SessionUnverifiable',
+        "the session's record cannot be read, so it is not served; start a new session",
+      );
     case 'StoreUnavailable':
       return errorResponse(503, 'SessionStoreUnavailable', 'the session store is unavailable; retry later');
     case 'AccessDenied':

@@ -14,7 +14,7 @@ import type { Context } from 'aws-lambda';
 import type { AccessPolicy } from '../../domain/access-policy.js';
 import { describeError } from '../../domain/errors.js';
 import type { CallerIdentity } from '../../domain/identity.js';
-import { type AccessPolicySource, PolicyUnavailableError } from '../../ports.js';
+import type { AccessPolicySource } from '../../ports.js';
 import { type CreateSessionInput, createSession, validateCreate } from '../../usecases/create-session.js';
 import { LastKnownSessions } from '../../usecases/last-known-sessions.js';
 import { refreshSession } from '../../usecases/refresh-session.js';
@@ -23,6 +23,7 @@ import type { Vended, VendRefusal } from '../../usecases/vend-outcome.js';
 import type { VendTelemetry } from '../../usecases/vend-telemetry.js';
 import { HttpRequestError } from './errors.js';
 import { CREATE_ROUTE, type HttpApiEvent, type HttpResult, REFRESH_ROUTE } from './event.js';
+import { policyOrUnavailable } from './policy.js';
 import { callerOf, idempotencyKeyOf, parseCreateRequest, parseRefreshRequest } from './request.js';
 import { errorResponse, refusalResponse, vendedResponse } from './response.js';
 
@@ -193,16 +194,6 @@ export const createVendApi = (deps: VendApiDeps) => {
     return result.ok ? vendedResponse(200, result.value) : refusalResponse(result.refusal);
   };
 
-  /** The policy in force, or undefined when none can be read (the loader logged why, once per period). */
-  const currentPolicy = async (): Promise<AccessPolicy | undefined> => {
-    try {
-      return await deps.policy.current();
-    } catch (error) {
-      if (error instanceof PolicyUnavailableError) return undefined;
-      throw error;
-    }
-  };
-
   return async (event: HttpApiEvent, context?: Context): Promise<HttpResult> => {
     const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
     telemetry.correlate({ requestId });
@@ -212,7 +203,7 @@ export const createVendApi = (deps: VendApiDeps) => {
       if (route !== CREATE_ROUTE && route !== REFRESH_ROUTE) {
         throw new HttpRequestError(404, 'RouteNotFound', 'no such route');
       }
-      const policy = await currentPolicy();
+      const policy = await policyOrUnavailable(deps.policy);
       // Which roles name their user comes from the policy; without one, only the built-in identity roles.
       const caller = callerOf(event, policy ? { identityRoles: policy.identityRoles } : {});
       telemetry.correlate({ user: caller.user });

@@ -9,6 +9,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Clock } from '../../domain/clock.js';
 import { effectsOf, eventsOf, type SessionChange, type WorkflowStep } from '../../domain/session-changes.js';
+import type { PerSessionExecutionsMode, RevocationFanoutStart } from '../../domain/workflows.js';
 import type { EventPublisher, WorkflowControl } from '../../ports.js';
 import { ChangeBatch, DependentRecordFailedError, EventsNotPublishedError } from './change-batch.js';
 import { parseStreamRecord, sessionKeyOf } from './record.js';
@@ -26,7 +27,15 @@ export type RecordWork = (record: DynamoDBRecord, batch: ChangeBatch) => Promise
 
 export interface ConsumerLog {
   warn(message: string, attributes: Record<string, unknown>): void;
+  /** Something that must never happen (an alarm goes with it); defaults to `warn`. */
+  error?(message: string, attributes: Record<string, unknown>): void;
 }
+
+/**
+ * Counts what the consumer found, by metric name: `StreamRecordMalformed` (acted on a row read with gaps),
+ * `TerminalToActive` (alarmed), `RevocationFanoutRetried`, `RevocationFanoutRetriesExhausted`.
+ */
+export type ConsumerCount = (name: string, value?: number) => void;
 
 export interface LifecycleConsumerDeps {
   readonly workflows: WorkflowControl;
@@ -38,9 +47,16 @@ export interface LifecycleConsumerDeps {
    */
   readonly once?: (work: RecordWork) => RecordWork;
   readonly log?: ConsumerLog;
+  readonly count?: ConsumerCount;
+  /** `disabled`: no lifecycle execution is started or stopped (sweeper-only expiry). Default `enabled`. */
+  readonly perSessionExecutions?: PerSessionExecutionsMode;
 }
 
-const runStep = async (workflows: WorkflowControl, step: WorkflowStep): Promise<void> => {
+const runStep = async (
+  workflows: WorkflowControl,
+  step: WorkflowStep,
+  report: (step: WorkflowStep & { kind: 'startRevocationFanout' }, start: RevocationFanoutStart) => void,
+): Promise<void> => {
   switch (step.kind) {
     case 'startLifecycle':
       await workflows.startLifecycle(step.input);
@@ -49,7 +65,7 @@ const runStep = async (workflows: WorkflowControl, step: WorkflowStep): Promise<
       await workflows.stopLifecycle(step.sessionId, step.cause);
       return;
     case 'startRevocationFanout':
-      await workflows.startRevocationFanout(step.input);
+      report(step, await workflows.startRevocationFanout(step.input));
       return;
   }
 };
@@ -60,15 +76,48 @@ export type LifecycleConsumer = (
 ) => Promise<DynamoDBBatchResponse>;
 
 export const createLifecycleConsumer = (deps: LifecycleConsumerDeps): LifecycleConsumer => {
+  const count: ConsumerCount = deps.count ?? (() => undefined);
+  const logError = (message: string, attributes: Record<string, unknown>): void =>
+    deps.log?.error ? deps.log.error(message, attributes) : deps.log?.warn(message, attributes);
+
+  /** A fan-out that had to be retried, or could not be, is loud; the record itself still succeeds. */
+  const reportFanout = (
+    step: WorkflowStep & { kind: 'startRevocationFanout' },
+    start: RevocationFanoutStart,
+  ): void => {
+    const attributes = { sessionId: step.input.sessionId, ...start };
+    if (start.retriesExhausted) {
+      count('RevocationFanoutRetriesExhausted');
+      logError('every revocation fan-out of the session failed; the reconciler re-enforces it', attributes);
+    } else if ((start.failedBefore?.length ?? 0) > 0 && !start.alreadyStarted) {
+      count('RevocationFanoutRetried');
+      deps.log?.warn('revocation fan-out failed before; a retry execution was started', attributes);
+    }
+  };
+
   const work: RecordWork = async (record, batch) => {
     const slot = batch.slotOf(record);
     const change = parseStreamRecord(record, deps.clock.now());
-    const effects = effectsOf(change);
-    if (effects.notice) {
-      deps.log?.warn(effects.notice, { sessionId: change.sessionId, eventId: change.eventId });
+    const where = { sessionId: change.sessionId, eventId: change.eventId };
+    if (change.problems) {
+      // Acted on all the same (a revocation is never skipped for its row's shape), but someone must look.
+      count('StreamRecordMalformed');
+      deps.log?.warn('stream record images are not well-formed rows; acted on what could be read', {
+        ...where,
+        change: change.kind,
+        problems: change.problems,
+      });
+    }
+    const effects = effectsOf(change, {
+      perSessionExecutions: deps.perSessionExecutions ?? 'enabled',
+    });
+    if (effects.notice) deps.log?.warn(effects.notice, where);
+    if (effects.alarm) {
+      count(effects.alarm.metric);
+      logError(effects.alarm.message, { ...where, alarm: effects.alarm.metric });
     }
     await batch.afterPredecessorsWorkflow(slot);
-    for (const step of effects.workflow) await runStep(deps.workflows, step);
+    for (const step of effects.workflow) await runStep(deps.workflows, step, reportFanout);
     slot.workflowDone.resolve();
     const all = eventsOf(effects);
     if (all.length > 0) {

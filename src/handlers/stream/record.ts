@@ -1,13 +1,17 @@
 /**
  * A DynamoDB Streams record (as Lambda delivers it) read into the typed change of one session the domain
  * decides on (src/domain/session-changes.ts). Images are unmarshalled and checked with the same rules the
- * store applies to its rows, so a malformed image is a named error the consumer reports as a failed record,
- * never a crash or a half-read session (invariant 7).
+ * store applies to its rows. An image that is not a well-formed row is still read as far as it can be
+ * (src/domain/salvage.ts), with every problem named on the change, so a revocation is never skipped because its row
+ * is slightly off; only a record that cannot be tied to a session (no key, no image, an image of another
+ * session, a status that is none of the three) is a named error the consumer reports as a failed record
+ * (invariant 7).
  */
 import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
-import { parseSessionRecord } from '../../adapters/session-store-rules.js';
+import { parseSessionRecord, sessionProblems } from '../../adapters/session-store-rules.js';
+import { salvageSession } from '../../domain/salvage.js';
 import type { Session } from '../../domain/session.js';
 import type { SessionChange } from '../../domain/session-changes.js';
 
@@ -30,27 +34,70 @@ export const isTtlRemoval = (record: DynamoDBRecord): boolean => {
   return type === 'Service' && principalId === TTL_PRINCIPAL;
 };
 
-const imageToSession = (
+/** An image unmarshalled: the item as written, not yet checked. */
+const imageToItem = (
   image: Record<string, AttributeValue> | undefined,
   which: string,
   eventId: string,
-): Session => {
+): Record<string, unknown> => {
   if (!image) throw new MalformedStreamRecordError(`stream record ${eventId} has no ${which}`);
-  let item: Record<string, unknown>;
   try {
     // The Lambda event's AttributeValue is the same wire shape as the SDK's; only the TS types differ.
-    item = unmarshall(image as Record<string, SdkAttributeValue>);
+    return unmarshall(image as Record<string, SdkAttributeValue>);
   } catch (error) {
     throw new MalformedStreamRecordError(`stream record ${eventId} has an unreadable ${which}`, {
       cause: error,
     });
   }
-  try {
-    return parseSessionRecord(item);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new MalformedStreamRecordError(`stream record ${eventId} ${which}: ${reason}`, { cause: error });
+};
+
+/** What a terminal row should say about its ending and does not (the store always writes these). */
+const terminalGaps = (item: Record<string, unknown>): string[] => {
+  const status = typeof item.status === 'string' ? item.status.trim().toLowerCase() : undefined;
+  const required =
+    status === 'revoked'
+      ? (['revokedAt', 'revokedBy'] as const)
+      : status === 'expired'
+        ? (['expiredAt', 'expiredReason'] as const)
+        : [];
+  return required.filter((field) => item[field] === undefined).map((field) => `${field} is missing`);
+};
+
+/** A well-formed row as is; anything else salvaged, its problems prefixed with the image they are in. */
+const readImage = (
+  item: Record<string, unknown>,
+  which: string,
+  context: { readonly eventId: string; readonly sessionId: string; readonly at: Date },
+  fallback: Session | undefined,
+  problems: string[],
+): Session => {
+  if (item.sessionId !== undefined && item.sessionId !== context.sessionId) {
+    throw new MalformedStreamRecordError(`stream record ${context.eventId} ${which} is for another session`);
   }
+  const found = sessionProblems(item);
+  problems.push(...[...found, ...terminalGaps(item)].map((problem) => `${which}: ${problem}`));
+  if (found.length === 0) return parseSessionRecord(item);
+  const salvaged = salvageSession(item, { sessionId: context.sessionId, at: context.at, fallback });
+  if (!salvaged.ok) {
+    throw new MalformedStreamRecordError(`stream record ${context.eventId} ${which}: ${salvaged.reason}`);
+  }
+  return salvaged.session;
+};
+
+/** Both images, each salvaged from the other where it is not a well-formed row. */
+const readBoth = (
+  oldItem: Record<string, unknown>,
+  newItem: Record<string, unknown>,
+  context: { readonly eventId: string; readonly sessionId: string; readonly at: Date },
+  problems: string[],
+): { before: Session; after: Session } => {
+  // The image that is well formed (usually the active row before the change) fills the other's gaps.
+  if (sessionProblems(oldItem).length === 0) {
+    const before = readImage(oldItem, 'OldImage', context, undefined, problems);
+    return { before, after: readImage(newItem, 'NewImage', context, before, problems) };
+  }
+  const after = readImage(newItem, 'NewImage', context, undefined, problems);
+  return { before: readImage(oldItem, 'OldImage', context, after, problems), after };
 };
 
 /** Reads one stream record; throws MalformedStreamRecordError when it is not a session change we understand. */
@@ -64,36 +111,28 @@ export const parseStreamRecord = (record: DynamoDBRecord, fallbackTime: Date): S
   const seconds = stream.ApproximateCreationDateTime;
   const at =
     typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000) : fallbackTime;
-  const common = { eventId, sessionId, at };
-
-  const checked = <T extends Session>(session: T, which: string): T => {
-    if (session.sessionId !== sessionId) {
-      throw new MalformedStreamRecordError(`stream record ${eventId} ${which} is for another session`);
-    }
-    return session;
-  };
+  const context = { eventId, sessionId, at };
+  const problems: string[] = [];
+  const withProblems = <T extends SessionChange>(change: T): T =>
+    problems.length === 0 ? change : { ...change, problems };
 
   switch (record.eventName) {
-    case 'INSERT':
-      return {
-        ...common,
-        kind: 'inserted',
-        session: checked(imageToSession(stream.NewImage, 'NewImage', eventId), 'NewImage'),
-      };
-    case 'MODIFY':
-      return {
-        ...common,
-        kind: 'modified',
-        before: checked(imageToSession(stream.OldImage, 'OldImage', eventId), 'OldImage'),
-        after: checked(imageToSession(stream.NewImage, 'NewImage', eventId), 'NewImage'),
-      };
-    case 'REMOVE':
-      return {
-        ...common,
-        kind: 'removed',
-        before: checked(imageToSession(stream.OldImage, 'OldImage', eventId), 'OldImage'),
-        byTtl: isTtlRemoval(record),
-      };
+    case 'INSERT': {
+      const item = imageToItem(stream.NewImage, 'NewImage', eventId);
+      const session = readImage(item, 'NewImage', context, undefined, problems);
+      return withProblems({ ...context, kind: 'inserted', session });
+    }
+    case 'MODIFY': {
+      const oldItem = imageToItem(stream.OldImage, 'OldImage', eventId);
+      const newItem = imageToItem(stream.NewImage, 'NewImage', eventId);
+      const { before, after } = readBoth(oldItem, newItem, context, problems);
+      return withProblems({ ...context, kind: 'modified', before, after });
+    }
+    case 'REMOVE': {
+      const item = imageToItem(stream.OldImage, 'OldImage', eventId);
+      const before = readImage(item, 'OldImage', context, undefined, problems);
+      return withProblems({ ...context, kind: 'removed', before, byTtl: isTtlRemoval(record) });
+    }
     default:
       throw new MalformedStreamRecordError(
         `stream record ${eventId} has unknown eventName ${JSON.stringify(record.eventName)}`,

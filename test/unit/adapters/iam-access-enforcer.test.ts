@@ -5,12 +5,14 @@
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  GetRolePolicyCommand,
   IAMClient,
   LimitExceededException,
+  ListRolePoliciesCommand,
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../local/manual-clock.js';
@@ -19,7 +21,11 @@ import {
   IamAccessEnforcer,
   roleNameOf,
 } from '../../../src/adapters/iam-access-enforcer.js';
-import { DENY_POLICY_NAME, DenyListFullError } from '../../../src/domain/deny-list.js';
+import {
+  DENY_POLICY_NAME,
+  DenyListFullError,
+  IAM_ROLE_INLINE_POLICY_MAX_CHARS,
+} from '../../../src/domain/deny-list.js';
 import { InvalidInputError } from '../../../src/domain/errors.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/sentinel/prod-admin';
@@ -33,9 +39,19 @@ const iam = mockClient(IAMClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
 const iamClient = new IAMClient({ region: 'us-east-1' });
 
-type Row = { roleArn: string; version: number; entries: Record<string, string> };
+type Row = {
+  roleArn: string;
+  version: number;
+  entries: Record<string, string>;
+  enforcedVersion?: number;
+  mode?: string;
+  tokenIssuedBefore?: string;
+};
 let rows: Map<string, Row>;
 let policies: Map<string, string>;
+/** The role's other inline policies (name → document), sharing IAM's quota with the deny policy. */
+let otherPolicies: Map<string, string>;
+const sizeOf = (document: string): number => document.replace(/\s/g, '').length;
 /** Runs once just before the next conditional put lands (a concurrent writer's window). */
 let beforeNextPut: (() => void) | undefined;
 /** Runs once just after the next PutRolePolicy lands. */
@@ -55,10 +71,10 @@ const deniedIds = (roleName: string): string[] => {
   const document = policies.get(roleName);
   if (!document) return [];
   const parsed = JSON.parse(document) as {
-    Statement: { Effect: string; Condition: { StringEquals: Record<string, string[]> } }[];
+    Statement: { Effect: string; Condition: { StringEquals?: Record<string, string[]> } }[];
   };
   return parsed.Statement.flatMap((s) =>
-    s.Effect === 'Deny' ? (s.Condition.StringEquals['aws:PrincipalTag/SentinelSessionID'] ?? []) : [],
+    s.Effect === 'Deny' ? (s.Condition.StringEquals?.['aws:PrincipalTag/SentinelSessionID'] ?? []) : [],
   );
 };
 
@@ -67,6 +83,7 @@ beforeEach(() => {
   iam.reset();
   rows = new Map();
   policies = new Map();
+  otherPolicies = new Map();
   beforeNextPut = undefined;
   afterNextPolicyPut = undefined;
   ddb.on(GetCommand).callsFake((input: { Key: { roleArn: string } }) => {
@@ -99,10 +116,51 @@ beforeEach(() => {
         return {};
       },
     );
+  ddb
+    .on(UpdateCommand)
+    .callsFake(
+      (input: {
+        Key: { roleArn: string };
+        UpdateExpression: string;
+        ExpressionAttributeValues: { ':version': number; ':mode': string; ':cut'?: string };
+      }) => {
+        const existing = rows.get(input.Key.roleArn);
+        if (existing?.version !== input.ExpressionAttributeValues[':version']) {
+          throw new ConditionalCheckFailedException({
+            message: 'The conditional request failed',
+            $metadata: {},
+          });
+        }
+        const { tokenIssuedBefore: _dropped, ...rest } = existing;
+        const cut = input.ExpressionAttributeValues[':cut'];
+        rows.set(input.Key.roleArn, {
+          ...rest,
+          enforcedVersion: input.ExpressionAttributeValues[':version'],
+          mode: input.ExpressionAttributeValues[':mode'],
+          ...(cut === undefined ? {} : { tokenIssuedBefore: cut }),
+        });
+        return {};
+      },
+    );
+  iam.on(ListRolePoliciesCommand).callsFake((input: { RoleName: string }) => ({
+    PolicyNames: [...otherPolicies.keys(), ...(policies.has(input.RoleName) ? [DENY_POLICY_NAME] : [])],
+    IsTruncated: false,
+  }));
+  iam.on(GetRolePolicyCommand).callsFake((input: { PolicyName: string }) => ({
+    PolicyDocument: encodeURIComponent(otherPolicies.get(input.PolicyName) ?? ''),
+  }));
   iam
     .on(PutRolePolicyCommand)
     .callsFake((input: { RoleName: string; PolicyName: string; PolicyDocument: string }) => {
       if (input.PolicyName !== DENY_POLICY_NAME) throw new Error(`unexpected policy ${input.PolicyName}`);
+      // IAM's quota: every inline policy of the role together, whitespace not counted.
+      const others = [...otherPolicies.values()].reduce((total, d) => total + sizeOf(d), 0);
+      if (others + sizeOf(input.PolicyDocument) > IAM_ROLE_INLINE_POLICY_MAX_CHARS) {
+        throw new LimitExceededException({
+          message: 'Maximum policy size of 10240 bytes exceeded',
+          $metadata: {},
+        });
+      }
       policies.set(input.RoleName, input.PolicyDocument);
       const hook = afterNextPolicyPut;
       afterNextPolicyPut = undefined;
@@ -146,7 +204,7 @@ describe('IamAccessEnforcer', () => {
     // Act
     const result = await enforcer().denySession({ roleArn: ROLE, sessionId: id(1), until: at(2) });
     // Assess
-    expect(result).toEqual({ alreadyDenied: false });
+    expect(result).toEqual({ alreadyDenied: false, mode: 'session-tag' });
     expect(JSON.parse(policies.get('prod-admin') ?? '{}')).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -159,7 +217,13 @@ describe('IamAccessEnforcer', () => {
         },
       ],
     });
-    expect(rows.get(ROLE)).toMatchObject({ version: 1, entries: { [id(1)]: at(2) } });
+    // Recorded as denied (enforcedVersion) only once IAM accepted the policy of that version.
+    expect(rows.get(ROLE)).toMatchObject({
+      version: 1,
+      entries: { [id(1)]: at(2) },
+      enforcedVersion: 1,
+      mode: 'session-tag',
+    });
   });
 
   it('adds to the ids already denied and prunes those past their until', async () => {
@@ -172,15 +236,24 @@ describe('IamAccessEnforcer', () => {
     expect(rows.get(ROLE)).toMatchObject({ version: 5, entries: { [id(1)]: at(2), [id(2)]: at(1) } });
   });
 
-  it('is idempotent: a repeat reports alreadyDenied and re-puts the same policy (a retry finishes the job)', async () => {
+  it('is idempotent: a repeat after an unfinished attempt re-puts the policy; only then is it already denied', async () => {
     // Prepare: the row was written but the policy put never happened (e.g. the Lambda timed out)
     rows.set(ROLE, { roleArn: ROLE, version: 1, entries: { [id(1)]: at(2) } });
     // Act
-    const result = await enforcer().denySession({ roleArn: ROLE, sessionId: id(1), until: at(2) });
-    // Assess
-    expect(result).toEqual({ alreadyDenied: true });
+    const retry = await enforcer().denySession({ roleArn: ROLE, sessionId: id(1), until: at(2) });
+    const repeat = await enforcer().denySession({ roleArn: ROLE, sessionId: id(1), until: at(2) });
+    // Assess: IAM had not accepted it before the retry, so it was not "already denied" then.
+    expect(retry).toEqual({ alreadyDenied: false, mode: 'session-tag' });
+    expect(repeat).toEqual({ alreadyDenied: true, mode: 'session-tag' });
     expect(deniedIds('prod-admin')).toEqual([id(1)]);
-    expect(rows.get(ROLE)?.version).toBe(1);
+    expect(rows.get(ROLE)).toMatchObject({ version: 1, enforcedVersion: 1 });
+  });
+
+  it('does not record a version as enforced when IAM refused its policy', async () => {
+    iam.on(PutRolePolicyCommand).rejects(new NoSuchEntityException({ message: 'no role', $metadata: {} }));
+    await expect(enforcer().denySession({ roleArn: ROLE, sessionId: id(1), until: at(2) })).rejects.toThrow();
+    expect(rows.get(ROLE)).toMatchObject({ version: 1, entries: { [id(1)]: at(2) } });
+    expect(rows.get(ROLE)?.enforcedVersion).toBe(0);
   });
 
   it('loses no id when another revocation records first (conditional write lost, merged on retry)', async () => {
@@ -225,16 +298,52 @@ describe('IamAccessEnforcer', () => {
     expect(policies.size).toBe(0);
   });
 
-  it('refuses to evict: a full list fails loudly and the policy keeps every live id', async () => {
-    // Prepare: room for exactly the two ids already denied
-    rows.set(ROLE, { roleArn: ROLE, version: 1, entries: { [id(2)]: at(1), [id(3)]: at(1) } });
-    policies.set('prod-admin', 'previous');
-    // Act / Assess
-    await expect(
-      enforcer({ maxPolicyChars: 240 }).denySession({ roleArn: ROLE, sessionId: id(1), until: at(2) }),
-    ).rejects.toThrow(DenyListFullError);
-    expect(rows.get(ROLE)?.entries).toEqual({ [id(2)]: at(1), [id(3)]: at(1) });
-    expect(policies.get('prod-admin')).toBe('previous');
+  it('never refuses: past the budget the oldest ids go under a token-issue-time cut, and the mode is reported', async () => {
+    // Prepare: two live ids; a budget with room for about two
+    rows.set(ROLE, { roleArn: ROLE, version: 1, entries: { [id(2)]: at(0.5), [id(3)]: at(0.6) } });
+    // Act
+    const result = await enforcer({ maxPolicyChars: 260 }).denySession({
+      roleArn: ROLE,
+      sessionId: id(1),
+      until: at(2),
+    });
+    // Assess: nothing dropped from the list; the policy fits and covers all three.
+    expect(result).toMatchObject({ alreadyDenied: false, mode: 'token-issue-time' });
+    expect(result.tokenIssuedBefore).toBeDefined();
+    expect(Object.keys(rows.get(ROLE)?.entries ?? {}).sort()).toEqual([id(1), id(2), id(3)].sort());
+    expect(sizeOf(policies.get('prod-admin') ?? '')).toBeLessThanOrEqual(260);
+    expect(rows.get(ROLE)).toMatchObject({
+      mode: 'token-issue-time',
+      tokenIssuedBefore: result.tokenIssuedBefore,
+    });
+  });
+
+  it('measures the role’s other inline policies and leaves them room', async () => {
+    // Prepare: another inline policy of 10,000 characters leaves 240 for ours
+    otherPolicies.set(
+      'team-policy',
+      JSON.stringify({ Version: '2012-10-17', Sid: 'x'.repeat(9960) }).padEnd(10_000, ' '),
+    );
+    rows.set(ROLE, { roleArn: ROLE, version: 1, entries: { [id(2)]: at(0.5), [id(3)]: at(0.6) } });
+    // Act
+    const result = await enforcer().denySession({ roleArn: ROLE, sessionId: id(1), until: at(2) });
+    // Assess
+    expect(result.mode).toBe('token-issue-time');
+    expect(
+      sizeOf(policies.get('prod-admin') ?? '') + sizeOf(otherPolicies.get('team-policy') ?? ''),
+    ).toBeLessThanOrEqual(IAM_ROLE_INLINE_POLICY_MAX_CHARS);
+  });
+
+  it('shrinks its budget and tries again when IAM refuses the size after all (another policy grew meanwhile)', async () => {
+    // Prepare: the other policy grows right after it was measured
+    rows.set(ROLE, { roleArn: ROLE, version: 1, entries: { [id(2)]: at(0.5), [id(3)]: at(0.6) } });
+    iam.on(GetRolePolicyCommand).callsFakeOnce(() => ({ PolicyDocument: encodeURIComponent('{}') }));
+    otherPolicies.set('team-policy', `{"Sid":"${'y'.repeat(9990)}"}`);
+    // Act
+    const result = await enforcer().denySession({ roleArn: ROLE, sessionId: id(1), until: at(2) });
+    // Assess
+    expect(result.mode).toBe('token-issue-time');
+    expect(rows.get(ROLE)?.enforcedVersion).toBe(2);
   });
 
   it('names a full list when IAM refuses the size (other inline policies share the quota)', async () => {

@@ -1,4 +1,5 @@
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   SFNClient,
@@ -58,7 +59,7 @@ describe('SfnWorkflowControl', () => {
     // Act
     const result = await control().startLifecycle({
       sessionId: SESSION,
-      expiresAt: '2026-01-01T01:00:00.000Z',
+      maxExpiresAt: '2026-01-01T01:00:00.000Z',
       user: 'alice',
       profile: 'dev',
     });
@@ -69,7 +70,7 @@ describe('SfnWorkflowControl', () => {
     expect(input?.name).toBe(SESSION);
     expect(JSON.parse(input?.input ?? '{}')).toEqual({
       sessionId: SESSION,
-      expiresAt: '2026-01-01T01:00:00.000Z',
+      maxExpiresAt: '2026-01-01T01:00:00.000Z',
       user: 'alice',
       profile: 'dev',
     });
@@ -79,7 +80,7 @@ describe('SfnWorkflowControl', () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists(meta));
     const result = await control().startLifecycle({
       sessionId: SESSION,
-      expiresAt: '2026-01-01T01:00:00.000Z',
+      maxExpiresAt: '2026-01-01T01:00:00.000Z',
       user: 'alice',
       profile: 'dev',
     });
@@ -91,7 +92,7 @@ describe('SfnWorkflowControl', () => {
       .on(StartExecutionCommand)
       .rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', ...meta }));
     await expect(
-      control().startLifecycle({ sessionId: SESSION, expiresAt: 'x', user: 'alice', profile: 'dev' }),
+      control().startLifecycle({ sessionId: SESSION, maxExpiresAt: 'x', user: 'alice', profile: 'dev' }),
     ).rejects.toThrow(expect.objectContaining({ name: 'ThrottlingException' }));
   });
 
@@ -118,8 +119,7 @@ describe('SfnWorkflowControl', () => {
     });
   });
 
-  it('counts an existing revoke-<sessionId> execution as started', async () => {
-    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists(meta));
+  describe('an existing revoke-<sessionId> execution', () => {
     const input = {
       sessionId: SESSION,
       user: 'alice',
@@ -128,7 +128,89 @@ describe('SfnWorkflowControl', () => {
       revokedBy: 'bob',
       reason: 'laptop lost',
     };
-    expect(await control().startRevocationFanout(input)).toEqual({ alreadyStarted: true });
+    const first = `revoke-${SESSION}`;
+    /** Names already taken, with the status DescribeExecution reports for each. */
+    const existing = (statuses: Record<string, string>) => {
+      sfn.on(StartExecutionCommand).callsFake((request: { name?: string }) => {
+        if (request.name !== undefined && request.name in statuses) throw new ExecutionAlreadyExists(meta);
+        return { executionArn: executionArnFor(FANOUT, request.name ?? '?'), startDate: new Date() };
+      });
+      sfn.on(DescribeExecutionCommand).callsFake((request: { executionArn?: string }) => {
+        const name = request.executionArn?.split(':').at(-1) ?? '';
+        return { status: statuses[name], executionArn: request.executionArn };
+      });
+    };
+    const startedNames = () => sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+
+    it.each(['RUNNING', 'SUCCEEDED', 'PENDING_REDRIVE'])('counts as started when %s', async (status) => {
+      existing({ [first]: status });
+      expect(await control().startRevocationFanout(input)).toEqual({
+        alreadyStarted: true,
+        executionName: first,
+        failedBefore: [],
+      });
+      expect(startedNames()).toEqual([first]);
+      expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input.executionArn).toBe(
+        executionArnFor(FANOUT, first),
+      );
+    });
+
+    it.each(['FAILED', 'TIMED_OUT', 'ABORTED'])(
+      'is retried as revoke-<sessionId>-r1 when %s',
+      async (status) => {
+        existing({ [first]: status });
+        expect(await control().startRevocationFanout(input)).toEqual({
+          alreadyStarted: false,
+          executionName: `${first}-r1`,
+          failedBefore: [first],
+        });
+        expect(startedNames()).toEqual([first, `${first}-r1`]);
+        const retry = sfn.commandCalls(StartExecutionCommand)[1]?.args[0].input;
+        expect(retry?.stateMachineArn).toBe(FANOUT);
+        expect(JSON.parse(retry?.input ?? '{}')).toEqual(input);
+      },
+    );
+
+    it('takes the next free retry name, and counts a running retry as started', async () => {
+      existing({ [first]: 'FAILED', [`${first}-r1`]: 'ABORTED' });
+      expect(await control().startRevocationFanout(input)).toMatchObject({
+        alreadyStarted: false,
+        executionName: `${first}-r2`,
+        failedBefore: [first, `${first}-r1`],
+      });
+      sfn.reset();
+      existing({ [first]: 'FAILED', [`${first}-r1`]: 'RUNNING' });
+      expect(await control().startRevocationFanout(input)).toMatchObject({
+        alreadyStarted: true,
+        executionName: `${first}-r1`,
+      });
+    });
+
+    it('stops after three retries and reports it, starting nothing more', async () => {
+      existing({
+        [first]: 'FAILED',
+        [`${first}-r1`]: 'FAILED',
+        [`${first}-r2`]: 'TIMED_OUT',
+        [`${first}-r3`]: 'FAILED',
+      });
+      expect(await control().startRevocationFanout(input)).toEqual({
+        alreadyStarted: false,
+        failedBefore: [first, `${first}-r1`, `${first}-r2`, `${first}-r3`],
+        retriesExhausted: true,
+      });
+      expect(startedNames()).toEqual([first, `${first}-r1`, `${first}-r2`, `${first}-r3`]);
+    });
+
+    it('lets a DescribeExecution fault through (the record is retried), starting no retry', async () => {
+      sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists(meta));
+      sfn
+        .on(DescribeExecutionCommand)
+        .rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', ...meta }));
+      await expect(control().startRevocationFanout(input)).rejects.toMatchObject({
+        name: 'ThrottlingException',
+      });
+      expect(startedNames()).toEqual([first]);
+    });
   });
 
   it('starts the revocation fan-out as revoke-<sessionId> on its own state machine', async () => {
@@ -141,7 +223,11 @@ describe('SfnWorkflowControl', () => {
       revokedBy: 'bob',
       reason: 'laptop lost',
     };
-    expect(await control().startRevocationFanout(input)).toEqual({ alreadyStarted: false });
+    expect(await control().startRevocationFanout(input)).toEqual({
+      alreadyStarted: false,
+      executionName: `revoke-${SESSION}`,
+      failedBefore: [],
+    });
     const sent = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
     expect(sent?.stateMachineArn).toBe(FANOUT);
     expect(sent?.name).toBe(`revoke-${SESSION}`);

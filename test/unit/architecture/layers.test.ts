@@ -68,6 +68,17 @@ describe('layers', () => {
     expect(violations(adapters, (t) => /^src\/(usecases|handlers)\//.test(t))).toEqual([]);
   });
 
+  it('the CLI imports only the domain from src/, and nothing of local/ or test/', () => {
+    const cli = SRC.filter((f) => f.startsWith('src/cli/'));
+    expect(cli.length).toBeGreaterThan(0);
+    expect(
+      violations(
+        cli,
+        (t) => (/^src\//.test(t) && !/^src\/(domain|cli)\//.test(t)) || /^(local|test)(\/|$)/.test(t),
+      ),
+    ).toEqual([]);
+  });
+
   it('the rule can fail: a planted import is reported', () => {
     const planted = ['src/handlers/vend.ts'];
     const forbidden = (t: string) => t === 'src/adapters/dynamodb-session-store.js';

@@ -65,6 +65,7 @@ describe('LifecycleConsumerFunction in template.yaml', () => {
       REVOCATION_FANOUT_STATE_MACHINE_ARN: { Ref: 'RevocationFanoutStateMachine' },
       EVENT_BUS_NAME: { Ref: 'SessionsBus' },
       IDEMPOTENCY_TABLE_NAME: { Ref: 'StreamIdempotencyTable' },
+      PER_SESSION_EXECUTIONS: { Ref: 'PerSessionExecutions' },
     });
   });
 
@@ -146,6 +147,43 @@ describe('the SessionsStream FilterCriteria, against the real stream records in 
 
   it('drops touch.json: a refresh never invokes the consumer', () => {
     expect(recordsOf('touch').some(delivered)).toBe(false);
+  });
+
+  it('delivers a revocation whose status is not in canonical form, so the consumer still enforces it', () => {
+    const [revoke] = recordsOf('revoke') as { dynamodb: { NewImage: Record<string, unknown> } }[];
+    if (!revoke) throw new Error('revoke.json has no record');
+    for (const status of ['REVOKED', 'Revoked', 'Expired', 'disabled']) {
+      const odd = {
+        ...revoke,
+        dynamodb: { ...revoke.dynamodb, NewImage: { ...revoke.dynamodb.NewImage, status: { S: status } } },
+      };
+      expect(delivered(odd)).toBe(true);
+    }
+  });
+
+  it('lets the consumer describe fan-out executions (a failed one is retried), and nothing else', () => {
+    const grants = grantFor('states:DescribeExecution');
+    expect(grants).toHaveLength(1);
+    expect(JSON.stringify(grants[0]?.Resource)).toMatch(
+      /execution:\$\{RevocationFanoutStateMachine\.Name\}:\*/,
+    );
+  });
+
+  it("alarms on TerminalToActive and on exhausted fan-out retries (the consumer's Powertools metrics)", () => {
+    for (const [id, metric] of [
+      ['TerminalToActiveAlarm', 'TerminalToActive'],
+      ['RevocationFanoutRetriesExhaustedAlarm', 'RevocationFanoutRetriesExhausted'],
+    ] as const) {
+      expect(resource(id).Type).toBe('AWS::CloudWatch::Alarm');
+      expect(props(id)).toMatchObject({
+        Namespace: 'SentinelSessions',
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: 'sentinel-sessions' }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
+    }
   });
 
   it('delivers a terminal → active change, so the consumer can flag it', () => {

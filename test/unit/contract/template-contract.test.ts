@@ -182,27 +182,31 @@ describe('template.yaml security settings', () => {
 });
 
 describe('the access policy', () => {
-  it('lives in the stack’s SSM parameter, read by the vend function alone, and only that parameter', () => {
+  it('lives in the stack’s SSM parameter, read by the vend and operator functions alone, and only that parameter', () => {
     const parameter = template.Resources.AccessPolicyParameter;
     expect(parameter?.Type).toBe('AWS::SSM::Parameter');
-    const vendEnv = (
-      props(template.Resources.VendFunction ?? { Type: '' }).Environment as {
-        Variables: Record<string, unknown>;
-      }
-    ).Variables;
-    expect(vendEnv.ACCESS_POLICY_PARAMETER).toEqual({ Ref: 'AccessPolicyParameter' });
-    expect(vendEnv.ACCESS_POLICY_MAX_AGE_SECONDS).toEqual({ Ref: 'AccessPolicyMaxAgeSeconds' });
+    for (const fn of ['VendFunction', 'OperatorFunction']) {
+      const env = (
+        props(template.Resources[fn] ?? { Type: '' }).Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      expect(env.ACCESS_POLICY_PARAMETER).toEqual({ Ref: 'AccessPolicyParameter' });
+      expect(env.ACCESS_POLICY_MAX_AGE_SECONDS).toEqual({ Ref: 'AccessPolicyMaxAgeSeconds' });
+    }
     const grants = resources.flatMap(([id, r]) =>
       JSON.stringify(props(r).Policies ?? []).includes('ssm:') ? [id] : [],
     );
-    expect(grants).toEqual(['VendRole']);
-    const statements = (
-      props(template.Resources.VendRole ?? { Type: '' }).Policies as {
-        PolicyDocument: { Statement: { Sid: string; Action: unknown; Resource: unknown }[] };
-      }[]
-    ).flatMap((p) => p.PolicyDocument.Statement);
-    const read = statements.find((s) => s.Sid === 'ReadAccessPolicy');
-    expect(read?.Action).toBe('ssm:GetParameter');
-    expect(JSON.stringify(read?.Resource)).toContain('parameter${AccessPolicyParameter}');
+    expect(grants.sort()).toEqual(['OperatorRole', 'VendRole']);
+    for (const role of grants) {
+      const statements = (
+        props(template.Resources[role] ?? { Type: '' }).Policies as {
+          PolicyDocument: { Statement: { Sid: string; Action: unknown; Resource: unknown }[] };
+        }[]
+      ).flatMap((p) => p.PolicyDocument.Statement);
+      const ssm = statements.filter((s) => JSON.stringify(s.Action).includes('ssm:'));
+      expect(ssm.map((s) => [s.Sid, s.Action])).toEqual([['ReadAccessPolicy', 'ssm:GetParameter']]);
+      expect(JSON.stringify(ssm[0]?.Resource)).toContain('parameter${AccessPolicyParameter}');
+    }
   });
 });

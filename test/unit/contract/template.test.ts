@@ -40,6 +40,7 @@ describe('template.yaml', () => {
     expect(create.BillingMode).toBe('PAY_PER_REQUEST');
     expect(create.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual([
       'byActiveShard',
+      'byEnforcement',
       'byUser',
     ]);
     expect(create.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });

@@ -25,7 +25,7 @@ describe('effectsOf (events/streams fixtures)', () => {
         kind: 'startLifecycle',
         input: {
           sessionId: SESSION,
-          expiresAt: '2026-03-02T09:45:00.000Z',
+          maxExpiresAt: '2026-03-02T21:15:00.000Z',
           user: 'alice',
           profile: 'dev-readonly',
         },
@@ -51,7 +51,7 @@ describe('effectsOf (events/streams fixtures)', () => {
     const change = parseStreamRecord(fixture('expire'), now);
     // Act
     const effects = effectsOf(change);
-    // Assess
+    // Assess: the expirer was the lifecycle execution itself, which has ended: nothing to stop
     expect(effects.workflow).toEqual([]);
     expect(effects.notice).toBeUndefined();
     expect(eventsOf(effects).map((e) => e.detailType)).toEqual(['SessionStateChanged', 'SessionExpired']);
@@ -78,6 +78,148 @@ describe('effectsOf (events/streams fixtures)', () => {
       expect(effectsOf(parseStreamRecord(withReason, now)).terminal?.detail).toMatchObject({ reason });
     },
   );
+
+  it.each(['sweeper', 'lazy'] as const)(
+    'active → expired (%s) stops the lifecycle execution with a cause naming the reason',
+    (reason) => {
+      const record = fixture('expire');
+      const image = record.dynamodb?.NewImage ?? {};
+      const withReason: DynamoDBRecord = {
+        ...record,
+        dynamodb: { ...record.dynamodb, NewImage: { ...image, expiredReason: { S: reason } } },
+      };
+      expect(effectsOf(parseStreamRecord(withReason, now)).workflow).toEqual([
+        { kind: 'stopLifecycle', sessionId: SESSION, cause: `Session expired (${reason})` },
+      ]);
+    },
+  );
+
+  describe('an expiry that leaves credentials alive is enforced like a revocation', () => {
+    /** The expire fixture (expiresAt 10:00:00) with this reason and expiry time. */
+    const expiredAs = (reason: string, expiredAt: string): DynamoDBRecord => {
+      const record = fixture('expire');
+      const image = record.dynamodb?.NewImage ?? {};
+      return {
+        ...record,
+        dynamodb: {
+          ...record.dynamodb,
+          NewImage: { ...image, expiredReason: { S: reason }, expiredAt: { S: expiredAt } },
+        },
+      };
+    };
+    const fanoutOf = (reason: string, at: string) => ({
+      kind: 'startRevocationFanout',
+      input: {
+        sessionId: SESSION,
+        user: 'alice',
+        profile: 'dev-readonly',
+        revokedAt: at,
+        revokedBy: `expiry:${reason}`,
+        reason: `expired early (${reason})`,
+      },
+    });
+
+    it('an operator forced expiry (even at the end) stops the lifecycle, starts the fan-out, announces SessionExpired', () => {
+      for (const at of ['2026-03-02T09:20:00.000Z', '2026-03-02T10:00:02.000Z']) {
+        const effects = effectsOf(parseStreamRecord(expiredAs('forced', at), now));
+        expect(effects.workflow).toEqual([
+          { kind: 'stopLifecycle', sessionId: SESSION, cause: 'Session expired (forced)' },
+          fanoutOf('forced', at),
+        ]);
+        expect(eventsOf(effects).map((e) => e.detailType)).toEqual(['SessionStateChanged', 'SessionExpired']);
+      }
+    });
+
+    it('any other expiry before expiresAt − 30 s (the last credential end) is enforced; at or after it is not', () => {
+      const early = effectsOf(parseStreamRecord(expiredAs('sweeper', '2026-03-02T09:59:29.000Z'), now));
+      expect(early.workflow.map((step) => step.kind)).toEqual(['stopLifecycle', 'startRevocationFanout']);
+      for (const onTime of [
+        '2026-03-02T09:59:30.000Z',
+        '2026-03-02T10:00:00.000Z',
+        '2026-03-02T10:05:00.000Z',
+      ]) {
+        for (const reason of ['workflow', 'sweeper', 'lazy']) {
+          const effects = effectsOf(parseStreamRecord(expiredAs(reason, onTime), now));
+          expect(effects.workflow.map((step) => step.kind)).not.toContain('startRevocationFanout');
+        }
+      }
+    });
+
+    it('with per-session executions disabled the early expiry still fans out', () => {
+      const effects = effectsOf(parseStreamRecord(expiredAs('forced', '2026-03-02T09:20:00.000Z'), now), {
+        perSessionExecutions: 'disabled',
+      });
+      expect(effects.workflow).toEqual([fanoutOf('forced', '2026-03-02T09:20:00.000Z')]);
+    });
+  });
+
+  describe('a terminal row that turns active again', () => {
+    it.each(['revoked', 'expired'])(
+      '%s → active raises the TerminalToActive alarm and starts nothing',
+      (from) => {
+        const record = fixture('revoke');
+        const oldImage = { ...(record.dynamodb?.NewImage ?? {}), status: { S: from } };
+        const newImage = { ...(record.dynamodb?.OldImage ?? {}), status: { S: 'active' } };
+        const change = parseStreamRecord(
+          { ...record, dynamodb: { ...record.dynamodb, OldImage: oldImage, NewImage: newImage } },
+          now,
+        );
+        const effects = effectsOf(change);
+        expect(effects.alarm).toEqual({
+          metric: 'TerminalToActive',
+          message: `terminal session moved ${from} → active`,
+        });
+        expect(effects.workflow).toEqual([]);
+        expect(effects.terminal).toBeUndefined();
+        // Still audited: the change happened, and the audit log must show it.
+        expect(effects.events.map((e) => e.detail)).toEqual([
+          expect.objectContaining({ fromStatus: from, toStatus: 'active' }),
+        ]);
+      },
+    );
+
+    it('revoked → expired is only a notice, not an alarm', () => {
+      const record = fixture('revoke');
+      const oldImage = record.dynamodb?.NewImage ?? {};
+      const newImage = {
+        ...oldImage,
+        status: { S: 'expired' },
+        expiredAt: { S: '2026-03-02T10:00:01.000Z' },
+        expiredReason: { S: 'workflow' },
+      };
+      const effects = effectsOf(
+        parseStreamRecord(
+          { ...record, dynamodb: { ...record.dynamodb, OldImage: oldImage, NewImage: newImage } },
+          now,
+        ),
+      );
+      expect(effects.alarm).toBeUndefined();
+      expect(effects.notice).toBe('terminal session moved revoked → expired');
+      expect(effects.workflow).toEqual([]);
+    });
+  });
+
+  describe('with per-session executions disabled', () => {
+    const disabled = { perSessionExecutions: 'disabled' } as const;
+
+    it('INSERT starts nothing, and is still audited', () => {
+      const effects = effectsOf(parseStreamRecord(fixture('insert'), now), disabled);
+      expect(effects.workflow).toEqual([]);
+      expect(effects.events.map((e) => e.detailType)).toEqual(['SessionStateChanged']);
+    });
+
+    it('active → revoked still fans out and announces, but stops nothing', () => {
+      const effects = effectsOf(parseStreamRecord(fixture('revoke'), now), disabled);
+      expect(effects.workflow.map((step) => step.kind)).toEqual(['startRevocationFanout']);
+      expect(effects.terminal?.detailType).toBe('SessionRevoked');
+    });
+
+    it.each(['expire', 'ttl-remove'])('%s announces the expiry and stops nothing', (name) => {
+      const effects = effectsOf(parseStreamRecord(fixture(name), now), disabled);
+      expect(effects.workflow).toEqual([]);
+      expect(effects.terminal?.detailType).toBe('SessionExpired');
+    });
+  });
 
   it('a terminal row that changes again is audited and flagged, never announced a second time', () => {
     const record = fixture('expire');
@@ -139,7 +281,9 @@ describe('effectsOf (events/streams fixtures)', () => {
 
   it('a TTL purge of a still-active row is audited (SessionPurged), then the safety net announces SessionExpired (ttl)', () => {
     const effects = effectsOf(parseStreamRecord(fixture('ttl-remove'), now));
-    expect(effects.workflow).toEqual([]);
+    expect(effects.workflow).toEqual([
+      { kind: 'stopLifecycle', sessionId: SESSION, cause: 'Session row removed by TTL while still active' },
+    ]);
     expect(eventsOf(effects).map((e) => e.detailType)).toEqual(['SessionPurged', 'SessionExpired']);
     expect(effects.events[0]?.detail).toMatchObject({
       finalStatus: 'active',

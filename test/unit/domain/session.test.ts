@@ -407,6 +407,7 @@ describe('terminal states never change (invariant 1)', () => {
       ['expired', 2],
       ['expired', 2],
       ['expired', 2],
+      ['expired', 2],
     ]);
   });
 });

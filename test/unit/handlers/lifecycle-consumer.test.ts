@@ -12,7 +12,13 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -101,6 +107,25 @@ describe('lifecycle consumer handler (events/streams fixtures, as `sam local inv
     });
   });
 
+  it('revoke.json delivered after its fan-out FAILED: describes it, starts revoke-<sessionId>-r1, still announces', async () => {
+    sfn
+      .on(StartExecutionCommand, { name: `revoke-${SESSION}` })
+      .rejects(new ExecutionAlreadyExists({ $metadata: {}, message: 'exists' }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
+    const handler = await loadHandler();
+    const response = await handler(fixture('revoke'), fakeLambdaContext());
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input.executionArn).toBe(
+      `arn:aws:states:eu-west-1:123456789012:execution:sentinel-sessions-revocation-fanout-dev:revoke-${SESSION}`,
+    );
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual([
+      `revoke-${SESSION}`,
+      `revoke-${SESSION}-r1`,
+    ]);
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entries.map((e) => e.DetailType)).toEqual(['SessionStateChanged', 'SessionRevoked']);
+  });
+
   it('touch.json: no workflow call and no event', async () => {
     const handler = await loadHandler();
     expect(await handler(fixture('touch'), fakeLambdaContext())).toEqual({ batchItemFailures: [] });
@@ -157,7 +182,24 @@ describe('lifecycleConsumerConfigFromEnv', () => {
       revocationFanoutStateMachineArn: FANOUT,
       eventBusName: 'sentinel-sessions',
       idempotencyTableName: 'sentinel-sessions-stream-idempotency-dev',
+      perSessionExecutions: 'enabled',
     });
+  });
+
+  it.each(['enabled', 'disabled'] as const)('reads PER_SESSION_EXECUTIONS %s', async (mode) => {
+    const { lifecycleConsumerConfigFromEnv } = await loadModule();
+    expect(
+      lifecycleConsumerConfigFromEnv({ ...ENV, PER_SESSION_EXECUTIONS: mode }).perSessionExecutions,
+    ).toBe(mode);
+  });
+
+  it('fails naming PER_SESSION_EXECUTIONS when it is neither enabled nor disabled', async () => {
+    const { lifecycleConsumerConfigFromEnv } = await loadModule();
+    expect(() => lifecycleConsumerConfigFromEnv({ ...ENV, PER_SESSION_EXECUTIONS: 'off' })).toThrow(
+      configurationError(
+        'environment variable PER_SESSION_EXECUTIONS must be one of enabled, disabled, got "off"',
+      ),
+    );
   });
 
   it.each([
@@ -193,7 +235,7 @@ describe('createLifecycleConsumerHandler', () => {
   const arnOf = (name: string) => `arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`;
 
   /** A handler on clients of its own (their calls answered by the class-level mocks above). */
-  const build = async (suffix: string) => {
+  const build = async (suffix: string, perSessionExecutions: 'enabled' | 'disabled' = 'enabled') => {
     const { createLifecycleConsumerHandler } = await loadModule();
     const clients = {
       sfn: new SFNClient({ region: 'eu-west-1' }),
@@ -209,6 +251,7 @@ describe('createLifecycleConsumerHandler', () => {
         revocationFanoutStateMachineArn: arnOf(`fanout-${suffix}`),
         eventBusName: `bus-${suffix}`,
         idempotencyTableName: `idempotency-${suffix}`,
+        perSessionExecutions,
       },
       clients,
       observability,
@@ -256,6 +299,22 @@ describe('createLifecycleConsumerHandler', () => {
       ['a', 'idempotency-a'],
       ['b', 'idempotency-b'],
     ]);
+  });
+
+  it('with PerSessionExecutions disabled starts and stops no lifecycle execution, and still fans a revocation out', async () => {
+    // Prepare
+    const c = await build('c', 'disabled');
+    // Act
+    expect(await c.handler(fixture('insert'), fakeLambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(await c.handler(fixture('revoke'), fakeLambdaContext())).toEqual({ batchItemFailures: [] });
+    // Assess
+    const starts = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.stateMachineArn);
+    expect(starts).toEqual([arnOf('fanout-c')]);
+    expect(sfn.commandCalls(StopExecutionCommand)).toEqual([]);
+    const announced = eventBridge
+      .commandCalls(PutEventsCommand)
+      .flatMap((call) => (call.args[0].input.Entries ?? []).map((e) => e.DetailType));
+    expect(announced).toEqual(['SessionStateChanged', 'SessionStateChanged', 'SessionRevoked']);
   });
 
   it('counts received and failed records on its own metrics, and logs on its own logger', async () => {

@@ -4,12 +4,12 @@
  * own node process with an invalid PROFILES.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHandler } from '../../../scripts/build.js';
+import { buildCli, buildHandler } from '../../../scripts/build.js';
 
 describe('error names in the built vend bundle', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vend-names-'));
@@ -65,5 +65,30 @@ describe('error names in the built vend bundle', () => {
   ])('keeps the literal name %s', (name) => {
     // A boolean, so that a failure does not print the whole bundle.
     expect(readFileSync(bundle, 'utf8').includes(`"${name}"`), `"${name}" in the bundle`).toBe(true);
+  });
+});
+
+describe('the CLI bundle', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-cli-build-'));
+  const bin = join(dir, 'sentinel-sessions.mjs');
+  beforeAll(async () => {
+    await buildCli(dir);
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is one executable file that node runs as a script', async () => {
+    expect(readdirSync(dir)).toEqual(['sentinel-sessions.mjs']);
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    expect(statSync(bin).mode & 0o111).toBe(0o111);
+
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, '--help'], { timeout: 20_000 });
+
+    expect(stdout).toMatch(/Usage: sentinel-sessions/);
+  });
+
+  it("keeps the SDK's real credential chain (profiles, SSO, credential_process), not the Lambda stand-in", () => {
+    const text = readFileSync(bin, 'utf8');
+    expect(text.includes('credential_process returned invalid JSON'), 'fromProcess is bundled').toBe(true);
+    expect(text.includes('Lambda environment only'), 'the Lambda provider is not').toBe(false);
   });
 });

@@ -92,8 +92,8 @@ describe('lifecycle consumer', () => {
     });
   });
 
-  it.each(['workflow', 'lazy', 'forced'] as const)(
-    'announces active → expired (%s) as SessionExpired after its audit event, with no workflow call',
+  it.each(['workflow', 'sweeper', 'lazy', 'forced'] as const)(
+    'announces active → expired (%s) as SessionExpired after its audit event, stopping the lifecycle unless it expired it',
     async (reason) => {
       // Prepare
       const { workflows, publisher, consume } = setup();
@@ -102,7 +102,16 @@ describe('lifecycle consumer', () => {
       const response = await consume(eventOf(expireOf(a, reason).record));
       // Assess
       expect(response.batchItemFailures).toEqual([]);
-      expect(workflows.calls).toEqual([]);
+      const stop = { kind: 'stopLifecycle', name: a.sessionId, cause: `Session expired (${reason})` };
+      // Only the operator's forced expiry is early (the others happen at or after expiresAt): enforced too.
+      const fanout = {
+        kind: 'startRevocationFanout',
+        name: `revoke-${a.sessionId}`,
+        input: expect.objectContaining({ revokedBy: 'expiry:forced', revokedAt: '2026-01-01T00:30:01.000Z' }),
+      };
+      expect(workflows.calls).toEqual(
+        reason === 'workflow' ? [] : reason === 'forced' ? [stop, fanout] : [stop],
+      );
       expect(publisher.summary()).toEqual([
         `SessionStateChanged:${a.sessionId}:active>expired`,
         `SessionExpired:${a.sessionId}:${reason}`,

@@ -18,13 +18,62 @@ const fixture = (name: string): DynamoDBRecord => {
 const now = new Date('2030-01-01T00:00:00.000Z');
 
 describe('parseStreamRecord', () => {
-  it('refuses an image that is not a session, naming the record and the field', () => {
-    const record = fixture('insert');
+  it('reads an image that is not a well-formed row as far as it can, naming every problem', () => {
+    const record = fixture('revoke');
+    const newImage = record.dynamodb?.NewImage ?? {};
+    const { expiresAt: _gone, revokedBy: _by, ...rest } = newImage;
+    const broken: DynamoDBRecord = {
+      ...record,
+      dynamodb: {
+        ...record.dynamodb,
+        NewImage: {
+          ...rest,
+          status: { S: ' Revoked ' },
+          revokedAt: { S: '2026-03-02T10:40:00+01:00' },
+          version: { S: 'x' },
+        },
+      },
+    };
+    const change = parseStreamRecord(broken, now);
+    expect(change.problems).toEqual([
+      'NewImage: expiresAt must be an ISO-8601 UTC instant',
+      'NewImage: version must be a non-negative integer',
+      'NewImage: revokedAt must be an ISO-8601 UTC instant',
+      'NewImage: status is unknown',
+      'NewImage: revokedBy is missing',
+    ]);
+    // Gaps are filled from the other image of the record (the well-formed active row before the change).
+    expect(change).toMatchObject({
+      kind: 'modified',
+      after: {
+        status: 'revoked',
+        expiresAt: '2026-03-02T10:00:00.000Z',
+        version: 2,
+        revokedAt: '2026-03-02T09:40:00.000Z',
+        user: 'alice',
+      },
+    });
+    expect(change.kind === 'modified' && change.after.revokedBy).toBeUndefined();
+    // A well-formed record has no problems at all.
+    expect(parseStreamRecord(record, now).problems).toBeUndefined();
+  });
+
+  it('refuses a record it cannot tie to a session or whose status is none of the three', () => {
+    const record = fixture('revoke');
+    const { Keys: _keys, ...withoutKeys } = record.dynamodb ?? {};
+    expect(() => parseStreamRecord({ ...record, dynamodb: withoutKeys }, now)).toThrow(/no sessionId key/);
     const image = record.dynamodb?.NewImage ?? {};
-    const { expiresAt: _gone, ...withoutExpiry } = image;
-    const broken: DynamoDBRecord = { ...record, dynamodb: { ...record.dynamodb, NewImage: withoutExpiry } };
-    expect(() => parseStreamRecord(broken, now)).toThrow(MalformedStreamRecordError);
-    expect(() => parseStreamRecord(broken, now)).toThrow(/c81e728d.*expiresAt/);
+    const other = {
+      ...record,
+      dynamodb: { ...record.dynamodb, NewImage: { ...image, sessionId: { S: 'f'.repeat(32) } } },
+    };
+    expect(() => parseStreamRecord(other, now)).toThrow(/NewImage is for another session/);
+    const unknown = {
+      ...record,
+      dynamodb: { ...record.dynamodb, NewImage: { ...image, status: { S: 'paused' } } },
+    };
+    expect(() => parseStreamRecord(unknown, now)).toThrow(MalformedStreamRecordError);
+    expect(() => parseStreamRecord(unknown, now)).toThrow(/a87ff679.*status "paused" is none of/);
   });
 
   it('refuses an unreadable attribute value and an unknown eventName', () => {
