@@ -236,6 +236,28 @@ describe('state machines in template.yaml', () => {
       },
     );
 
+    it('keeps in its output how the enforcer denied the session (mode), and retries its throttling', () => {
+      const deny = enforceBranch.States.DenyRevokedSession as {
+        ResultSelector: Record<string, string>;
+        Retry: { ErrorEquals: string[] }[];
+      };
+      // Only fields every EnforcementResult has: a JsonPath to an absent field fails the task.
+      expect(deny.ResultSelector).toEqual({
+        'alreadyDenied.$': '$.Payload.alreadyDenied',
+        'deniedUntil.$': '$.Payload.deniedUntil',
+        'mode.$': '$.Payload.mode',
+      });
+      const retried = deny.Retry.flatMap((r) => r.ErrorEquals);
+      expect(retried).toEqual(
+        expect.arrayContaining([
+          'DenyListContentionError',
+          'Throttling',
+          'ThrottlingException',
+          'ProvisionedThroughputExceededException',
+        ]),
+      );
+    });
+
     it('never lets a channel, or a refused RevocationNotified, fail the enforcement branch', () => {
       for (const name of ['RecordDelivered', 'RecordNotDelivered']) {
         expect(perChannel[name]?.Catch).toEqual([
