@@ -54,6 +54,8 @@ export interface LocalExecutionRecord {
   error?: string;
   /** The StopExecution cause, for an execution stopped from outside (ABORTED). */
   cause?: string;
+  /** What a SUCCEEDED execution returned (its output, as DescribeExecution shows it). */
+  output?: unknown;
   /** Every state entered, in order: its length is the execution's state transitions. */
   readonly statesEntered: readonly string[];
   /** Settles when the execution ends, whatever the outcome. */
@@ -297,8 +299,11 @@ export class LocalWorkflowControl implements WorkflowControl {
       status: 'RUNNING',
       statesEntered: execution.statesEntered,
       done: execution.result.then(
-        () => {
-          if (record.status === 'RUNNING') record.status = 'SUCCEEDED';
+        (output) => {
+          if (record.status === 'RUNNING') {
+            record.status = 'SUCCEEDED';
+            record.output = output;
+          }
         },
         (error: unknown) => {
           if (record.status === 'RUNNING') {

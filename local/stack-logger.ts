@@ -25,12 +25,31 @@ class StackClockLogFormatter extends LogFormatter {
   }
 }
 
+/** Writes each log line (the JSON Powertools would print) to `sink` instead of stdout. */
+class SinkLogger extends Logger {
+  readonly #sink: (line: string) => void;
+
+  constructor(options: ConstructorParameters<typeof Logger>[0], sink: (line: string) => void) {
+    super(options);
+    this.#sink = sink;
+  }
+
+  protected override printLog(_logLevel: number, log: LogItem): void {
+    log.prepareForPrint();
+    this.#sink(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+  }
+}
+
 export const stackLogger = (options: {
   readonly clock: StackClock;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
-}): Logger =>
-  new Logger({
+  /** Receives every line instead of stdout (tests that read the logs, e.g. the secrets scan). */
+  readonly logSink?: (line: string) => void;
+}): Logger => {
+  const settings = {
     serviceName: 'sentinel-sessions-local',
     logLevel: options.logLevel,
     logFormatter: new StackClockLogFormatter(options.clock),
-  });
+  };
+  return options.logSink ? new SinkLogger(settings, options.logSink) : new Logger(settings);
+};

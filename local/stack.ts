@@ -4,6 +4,7 @@
  * interpreter → a local EventBridge bus evaluating the template's rules. Only STS is replaced, by the offline
  * issuer whose credentials are loudly fake. Used by `npm start` and by the end-to-end test.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -23,7 +24,12 @@ import { createOperatorApi, type OperatorMetric } from '../src/handlers/http/ope
 import { powertoolsTelemetry } from '../src/handlers/http/telemetry.js';
 import { createVendApi } from '../src/handlers/http/vend-api.js';
 import { createLifecycleConsumer } from '../src/handlers/stream/consume.js';
-import { oncePerStreamRecord, streamIdempotencyConfig } from '../src/handlers/stream/idempotency.js';
+import {
+  oncePerStreamRecord,
+  registerStreamInvocation,
+  streamIdempotencyConfig,
+} from '../src/handlers/stream/idempotency.js';
+import type { CredentialIssuer, WorkflowControl } from '../src/ports.js';
 import { parseProfiles } from '../src/usecases/vend-profiles.js';
 import {
   createTemplateTables,
@@ -64,6 +70,11 @@ export const LOCAL_STATE_MACHINE_ARNS = {
 
 export interface LocalStackOptions {
   readonly dynamoPort?: number;
+  /**
+   * A DynamoDB Local already running (e.g. the test run's, test/support/global-setup.ts): the stack's tables
+   * are made there under a prefix of their own, and it is left running on stop. Unset: the stack starts its own.
+   */
+  readonly dynamoEndpoint?: string;
   readonly httpPort?: number;
   /** How much faster the stack's clock runs than the wall clock (Waits, expiries, every time it shows). */
   readonly timeScale?: number;
@@ -76,6 +87,19 @@ export interface LocalStackOptions {
   readonly batchingWindowMs?: number;
   /** The template's PerSessionExecutions: `disabled` gives sessions no lifecycle execution. Default enabled. */
   readonly perSessionExecutions?: PerSessionExecutionsMode;
+  /** Receives every log line instead of stdout (tests that read the logs, e.g. the secrets scan). */
+  readonly logSink?: (line: string) => void;
+  /** Seams around the real adapters, for fault injection (test/support/fault-layer.ts); unset = as they are. */
+  readonly wrap?: LocalStackWraps;
+}
+
+export interface LocalStackWraps {
+  /** Sees the one DynamoDB client behind the store, both idempotency tables and the workflows' Tasks. */
+  readonly dynamodb?: (client: DynamoDBClient) => void;
+  /** What the lifecycle consumer starts and stops executions through. */
+  readonly consumerWorkflows?: (workflows: LocalWorkflowControl) => WorkflowControl;
+  /** What vend issues credentials through. */
+  readonly issuer?: (issuer: CredentialIssuer) => CredentialIssuer;
 }
 
 export interface LocalStack {
@@ -99,7 +123,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   if (options.httpPort) await assertPortFree(options.httpPort, 'HTTP API');
   if (options.dynamoPort) await assertPortFree(options.dynamoPort, 'DynamoDB Local');
   const clock = new ScaledClock(options.timeScale ?? 1);
-  const dynamo = await startDynamoDbLocal(options.dynamoPort ? { port: options.dynamoPort } : {});
+  const dynamo: RunningDynamoDb = options.dynamoEndpoint
+    ? {
+        endpoint: options.dynamoEndpoint,
+        port: Number(new URL(options.dynamoEndpoint).port),
+        pid: undefined,
+        stop: async () => undefined,
+      }
+    : await startDynamoDbLocal(options.dynamoPort ? { port: options.dynamoPort } : {});
   const stopping: (() => Promise<void> | void)[] = [() => dynamo.stop()];
   // Last started, first stopped; a step that fails does not keep the others (DynamoDB Local) running. Once only.
   let stopped: Promise<void> | undefined;
@@ -116,13 +147,21 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       if (failures.length > 0) throw failures[0];
     })());
   try {
-    const tables = await createTemplateTables(dynamo.endpoint, { prefix: 'sentinel-local' });
+    const tables = await createTemplateTables(dynamo.endpoint, {
+      // In a shared DynamoDB Local, tables of their own.
+      prefix: options.dynamoEndpoint ? `sentinel-local-${randomBytes(4).toString('hex')}` : 'sentinel-local',
+    });
     const dynamodb = new DynamoDBClient(localClientConfig(dynamo.endpoint));
+    options.wrap?.dynamodb?.(dynamodb);
     const documentClient = DynamoDBDocumentClient.from(dynamodb, {
       marshallOptions: { removeUndefinedValues: true },
     });
     stopping.push(() => dynamodb.destroy());
-    const logger = stackLogger({ clock, logLevel: options.logLevel ?? 'INFO' });
+    const logger = stackLogger({
+      clock,
+      logLevel: options.logLevel ?? 'INFO',
+      ...(options.logSink ? { logSink: options.logSink } : {}),
+    });
 
     const bus = new LocalEventBus({ rules: rulesFromTemplate(loadTemplate()), clock });
     const auditLogPath = options.auditLogPath ?? join(REPO_ROOT, '.local', 'audit.jsonl');
@@ -190,13 +229,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       where: policyFile,
       log: loggerPolicyLog(logger),
     });
+    const issuer = new OfflineCredentialIssuer({
+      clock,
+      warn: (message, attributes) => logger.warn(message, attributes),
+    });
     const api = createVendApi({
       policy,
       store,
-      issuer: new OfflineCredentialIssuer({
-        clock,
-        warn: (message, attributes) => logger.warn(message, attributes),
-      }),
+      issuer: options.wrap?.issuer?.(issuer) ?? issuer,
       publisher: bus,
       clock,
       ids: randomIds,
@@ -236,7 +276,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
     const streamIdempotency = streamIdempotencyConfig();
     const consume = createLifecycleConsumer({
-      workflows,
+      workflows: options.wrap?.consumerWorkflows?.(workflows) ?? workflows,
       events: bus,
       clock,
       perSessionExecutions: options.perSessionExecutions ?? 'enabled',
@@ -253,9 +293,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const poller = startStreamPoller({
       client: new DynamoDBStreamsClient(localClientConfig(dynamo.endpoint)),
       tableName: tables.SessionsTable,
-      // As the Lambda handler does: in-progress records expire with the invocation.
+      // As the Lambda handler does: a redelivery takes over what a failed attempt left in progress.
       handler: (event, context) => {
-        streamIdempotency.registerLambdaContext(context);
+        registerStreamInvocation(streamIdempotency, context);
         return consume(event, context);
       },
       // Batching, filters and retries exactly as the template's event source mapping has them.

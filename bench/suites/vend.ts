@@ -286,7 +286,9 @@ const suite: Suite = {
   name: 'vend',
   targets: [
     { metric: 'vend.create.p50_over_L', op: '<=', value: 2.2 },
-    { metric: 'vend.refresh.p50_over_L', op: '<=', value: 2.2 },
+    // Three round trips: touch, AssumeRole ∥ PutEvents, then the re-read that withholds credentials from a
+    // session ended meanwhile (docs/design.md, "The flow").
+    { metric: 'vend.refresh.p50_over_L', op: '<=', value: 3.2 },
     { metric: 'vend.keyed_create.p50_over_L', op: '<=', value: 4.2 },
     { metric: 'vend.bundle_kb', op: '<=', value: 480 },
     { metric: 'vend.import_ms_ratio', op: '<=', value: 0.6 },

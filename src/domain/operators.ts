@@ -32,8 +32,10 @@ export const accessTo = (
 };
 
 export const REVOKE_REASON_MAX_LENGTH = 256;
-// Control characters would forge line breaks in logs, notifications and the console.
-const CONTROL = /\p{Cc}/u;
+// Control characters and line or paragraph separators would forge line breaks, and invisible format
+// characters (bidi overrides such as U+202E, zero-width ones) would reorder or hide text, in logs, Slack and
+// Teams notifications and the console. Lone surrogates are not text at all.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
 
 /** Why a revocation reason is unacceptable, or undefined when it is fine. Reasons are required. */
 export const revokeReasonProblem = (reason: unknown): string | undefined => {
@@ -42,7 +44,9 @@ export const revokeReasonProblem = (reason: unknown): string | undefined => {
   if ([...reason].length > REVOKE_REASON_MAX_LENGTH) {
     return `"reason" must be at most ${REVOKE_REASON_MAX_LENGTH} characters`;
   }
-  if (CONTROL.test(reason)) return '"reason" must not contain control characters';
+  if (UNPRINTABLE.test(reason)) {
+    return '"reason" must not contain control, format (bidi, zero-width) or separator characters';
+  }
   return undefined;
 };
 

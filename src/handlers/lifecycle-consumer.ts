@@ -24,7 +24,11 @@ import { ConfigurationError } from '../domain/errors.js';
 import { executionArnFor } from '../domain/executions.js';
 import { PER_SESSION_EXECUTIONS_MODES, type PerSessionExecutionsMode } from '../domain/workflows.js';
 import { createLifecycleConsumer } from './stream/consume.js';
-import { oncePerStreamRecord, streamIdempotencyConfig } from './stream/idempotency.js';
+import {
+  oncePerStreamRecord,
+  registerStreamInvocation,
+  streamIdempotencyConfig,
+} from './stream/idempotency.js';
 
 export interface LifecycleConsumerConfig {
   readonly lifecycleStateMachineArn: string;
@@ -105,8 +109,8 @@ export const createLifecycleConsumerHandler = (options: {
   });
 
   return withObservability(observability, async (event: DynamoDBStreamEvent, context) => {
-    // In-progress idempotency records expire with this invocation, so a timed-out record can be retried.
-    idempotencyConfig.registerLambdaContext(context);
+    // A redelivered record takes over the in-progress marker a failed attempt left (registerStreamInvocation).
+    registerStreamInvocation(idempotencyConfig, context);
     count('StreamRecordsReceived', event.Records.length);
     try {
       const response = await consume(event, context);

@@ -3,7 +3,8 @@
  *
  * The conditional put and AssumeRole run concurrently (they do not depend on each other) so the request costs
  * about two AWS round trips instead of three. SessionCreated is published only once the put succeeded, and
- * credentials are returned only when both succeeded (and they end no later than the session). A row whose
+ * credentials are returned only when both succeeded (and they end no later than the session, and the row is
+ * still active when re-read after STS answered, beside the SessionCreated publish). A row whose
  * credentials were not issued is force-expired before the 502/503, so no active session exists that nobody
  * holds credentials for.
  */
@@ -20,7 +21,7 @@ import { ok, type Result, refuse } from '../domain/result.js';
 import { newSession, type Session } from '../domain/session.js';
 import { buildSourceIdentity } from '../domain/sts-names.js';
 import { authorizeVend } from './authorize-vend.js';
-import { issueWithinSession } from './issue-credentials.js';
+import { issueWithinSession, withheldUnlessStillActive } from './issue-credentials.js';
 import { onStoreFailure } from './store-failure.js';
 import type { VendDeps } from './vend-deps.js';
 import type { Vended, VendRefusal } from './vend-outcome.js';
@@ -159,12 +160,18 @@ export const createSession =
 
     if (stored.ok) {
       deps.lastKnown?.remember(session);
-      await publishSafely(deps, [
-        sessionCreated(session, now, {
-          rule: allowed.value.rule,
-          policyVersion: String(allowed.value.policyVersion),
-        }),
+      // A revocation (of all the user's sessions) may have ended the new row before STS answered. The re-read
+      // runs beside the announcement, which states a fact either way: the session was created.
+      const [withheld] = await Promise.all([
+        withheldUnlessStillActive(deps, session, credentials),
+        publishSafely(deps, [
+          sessionCreated(session, now, {
+            rule: allowed.value.rule,
+            policyVersion: String(allowed.value.policyVersion),
+          }),
+        ]),
       ]);
+      if (withheld) return refuse(withheld);
     }
     deps.telemetry.count('SessionCreated');
     deps.telemetry.info('session created', {

@@ -1,12 +1,17 @@
 /**
  * The one step that issues credentials within a session, shared by create and refresh: AssumeRole on the
- * session's own role under its RoleSessionName and SourceIdentity, and a check of what came back.
+ * session's own role under its RoleSessionName and SourceIdentity, a check of what came back, and the
+ * re-read that decides whether they are handed out at all.
+ *
+ * "Issued" means handed to the caller in a response. Minting (STS answering) is not issuing: credentials
+ * minted for a session that ended meanwhile are withheld and never leave the function.
  */
-import { describeError } from '../domain/errors.js';
+import { describeError, MalformedSessionRecordError } from '../domain/errors.js';
 import { ok, type Result, refuse } from '../domain/result.js';
 import type { Session } from '../domain/session.js';
 import { buildRoleSessionName } from '../domain/sts-names.js';
 import { type IssuedCredentials, IssuerDeniedError, IssuerThrottledError } from '../ports.js';
+import { onStoreFailure } from './store-failure.js';
 import type { VendDeps } from './vend-deps.js';
 import type { VendRefusal } from './vend-outcome.js';
 
@@ -64,4 +69,74 @@ export const issueWithinSession = async (
     return refuse({ kind: 'IssuerFailed' });
   }
   return ok(credentials);
+};
+
+/**
+ * The session was active when its credentials were asked for (the touch, or the create's put), but a
+ * revocation or an expiry can land while STS answers; handing the credentials out then would issue them after
+ * the terminal write (invariant 1). So after STS answers, one strongly consistent read: unless the row is
+ * still active under the same grant (owner, profile, role), the credentials are withheld, logged and counted
+ * (CredentialsWithheld), and the caller is answered as for a session that ended. Undefined: hand them out.
+ * A revocation after this read is after the issue; the deny list covers those credentials by their tag.
+ */
+export const withheldUnlessStillActive = async (
+  deps: Pick<VendDeps, 'store' | 'storeFailure' | 'telemetry' | 'lastKnown'>,
+  session: Pick<Session, 'sessionId' | 'principalArn' | 'profile' | 'roleArn'>,
+  credentials: IssuedCredentials,
+): Promise<VendRefusal | undefined> => {
+  let row: Session | undefined;
+  try {
+    row = await deps.store.get(session.sessionId);
+  } catch (error) {
+    if (error instanceof MalformedSessionRecordError) {
+      return withhold(deps, session.sessionId, credentials, 'malformed', { kind: 'SessionUnverifiable' });
+    }
+    // Unreachable right after the touch or put succeeded: SESSION_STORE_FAILURE decides, as for any read.
+    const decision = onStoreFailure(deps, error, {
+      doing: 'on the re-read after issuing',
+      allowing: 'handing out the credentials, the session active at the touch',
+    });
+    return decision === 'allow'
+      ? undefined
+      : withhold(deps, session.sessionId, credentials, 'unreadable', { kind: 'StoreUnavailable' });
+  }
+  if (row === undefined) {
+    return withhold(deps, session.sessionId, credentials, 'removed', { kind: 'SessionNotFound' });
+  }
+  if (row.status === 'revoked') {
+    return withhold(deps, session.sessionId, credentials, 'revoked', { kind: 'SessionRevoked' });
+  }
+  if (row.status === 'expired') {
+    return withhold(deps, session.sessionId, credentials, 'expired', {
+      kind: 'SessionExpired',
+      expiresAt: row.expiresAt,
+    });
+  }
+  if (
+    row.principalArn !== session.principalArn ||
+    row.profile !== session.profile ||
+    row.roleArn !== session.roleArn
+  ) {
+    // No API path rewrites these: someone edited the row by hand. It is not the grant the caller was given.
+    return withhold(deps, session.sessionId, credentials, 'grant-changed', { kind: 'SessionUnverifiable' });
+  }
+  return undefined;
+};
+
+const withhold = (
+  deps: Pick<VendDeps, 'telemetry' | 'lastKnown'>,
+  sessionId: string,
+  credentials: IssuedCredentials,
+  why: 'revoked' | 'expired' | 'removed' | 'grant-changed' | 'malformed' | 'unreadable',
+  refusal: VendRefusal,
+): VendRefusal => {
+  deps.lastKnown?.forget(sessionId);
+  deps.telemetry.count('CredentialsWithheld');
+  // Nothing of the credentials but their expiry is logged. They carry the session tag, so CloudTrail ties
+  // them to the session, and a revocation's deny list covers them though nobody holds them.
+  deps.telemetry.warn('session ended while its credentials were issued; withheld, not handed out', {
+    why,
+    credentialExpiration: credentials.Expiration,
+  });
+  return refusal;
 };

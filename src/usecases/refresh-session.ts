@@ -6,7 +6,8 @@
  * be on the allowlist and map to the role it was created with; credentials are always for the stored roleArn)
  * and the extension. A refused touch writes nothing, so a session whose profile changed is neither counted nor
  * extended. After it, AssumeRole and the SessionTouched event run concurrently: the event states a fact
- * already true in the table. A request costs two AWS round trips.
+ * already true in the table. Then one strongly consistent read: credentials are handed out only if the session
+ * is still active (withheldUnlessStillActive). A request costs three AWS round trips.
  */
 import type { AccessPolicy } from '../domain/access-policy.js';
 import {
@@ -23,7 +24,7 @@ import { ok, type Result, refuse } from '../domain/result.js';
 import type { Session, TransitionRefusal } from '../domain/session.js';
 import type { SessionStore } from '../ports.js';
 import { authorizeVend } from './authorize-vend.js';
-import { issueWithinSession } from './issue-credentials.js';
+import { issueWithinSession, withheldUnlessStillActive } from './issue-credentials.js';
 import { onStoreFailure } from './store-failure.js';
 import type { VendDeps } from './vend-deps.js';
 import type { Vended, VendRefusal } from './vend-outcome.js';
@@ -291,6 +292,9 @@ export const refreshSession = (deps: RefreshSessionDeps) => {
       publishSafely(deps, [sessionTouched(session, now)]),
     ]);
     if (!issued.ok) return issued;
+    // A revocation or expiry may have landed between the touch and STS's answer: then nothing is handed out.
+    const withheld = await withheldUnlessStillActive(deps, session, issued.value);
+    if (withheld) return refuse(withheld);
     deps.telemetry.count('SessionRefreshed');
     deps.telemetry.info('session refreshed', {
       profile: session.profile,

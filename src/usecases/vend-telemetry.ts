@@ -16,6 +16,11 @@ export type VendMetric =
   | 'SessionForceExpireFailed'
   /** Credentials STS minted for a session the store did not record (deny mode): discarded, not returned. */
   | 'CredentialsDiscarded'
+  /**
+   * Credentials minted for a session that ended (revoked, expired, removed) while STS answered: withheld,
+   * never handed out (the after-issue re-read, issue-credentials.ts).
+   */
+  | 'CredentialsWithheld'
   | 'ProfileChanged'
   /** The access policy refused a vend (VendDenied published). */
   | 'VendDenied'

@@ -17,9 +17,10 @@ const notifications: EventEnvelope[] = [];
 
 beforeAll(async () => {
   stack = await startLocalStack({
-    // The local profile's 960 s idle window passes in 1.6 s.
-    timeScale: 600,
-    // "long": the dev role, idle for 7200 s (12 s real), so a slow stream cannot let a session expire mid-test.
+    // The local profile's 960 s idle window passes in 4 s. Not faster: a sweeper run must take less than a
+    // minute of the stack's clock (250 ms here) on a loaded CI machine, or idle expiry falls behind.
+    timeScale: 240,
+    // "long": the dev role, idle for 7200 s (30 s real), so a slow stream cannot let a session expire mid-test.
     profiles: {
       ...LOCAL_PROFILES,
       long: { ...LOCAL_PROFILES.dev, idleTimeoutSeconds: 7200, maxLifetimeSeconds: 7200 },

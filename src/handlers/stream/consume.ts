@@ -12,7 +12,7 @@ import { effectsOf, eventsOf, type SessionChange, type WorkflowStep } from '../.
 import type { PerSessionExecutionsMode, RevocationFanoutStart } from '../../domain/workflows.js';
 import type { EventPublisher, WorkflowControl } from '../../ports.js';
 import { ChangeBatch, DependentRecordFailedError, EventsNotPublishedError } from './change-batch.js';
-import { parseStreamRecord, sessionKeyOf } from './record.js';
+import { MalformedStreamRecordError, parseStreamRecord, sessionKeyOf } from './record.js';
 
 /** What a processed record leaves in the idempotency store (JSON). */
 export interface RecordSummary {
@@ -180,12 +180,21 @@ export const createLifecycleConsumer = (deps: LifecycleConsumerDeps): LifecycleC
     const batch = new ChangeBatch(event.Records, deps.events);
     // A processor per invocation: its state is per batch, and the local poller may run shards concurrently.
     const processor = new BatchProcessor(EventType.DynamoDBStreams);
-    return processPartialResponse(
+    const response = await processPartialResponse(
       event,
       (record: DynamoDBRecord) => handleRecord(record, batch),
       processor,
       // In parallel, always: the batched publish waits for every record of the batch.
       { context, processInParallel: true },
     );
+    // Powertools names a failed record by its SequenceNumber and leaves out one without it, which Lambda
+    // would then count as done (invariant 7). Fail the whole batch instead: it is retried, and bisected.
+    const unnamed = event.Records.filter((r) => batch.slotOf(r).failed && !r.dynamodb?.SequenceNumber);
+    if (unnamed.length > 0) {
+      throw new MalformedStreamRecordError(
+        `${unnamed.length} failed stream record(s) without a SequenceNumber: the whole batch fails`,
+      );
+    }
+    return response;
   };
 };

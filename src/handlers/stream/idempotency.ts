@@ -4,6 +4,7 @@
  */
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Context } from 'aws-lambda';
 import type { RecordWork } from './consume.js';
 
 /**
@@ -25,3 +26,16 @@ export const oncePerStreamRecord =
   (persistenceStore: BasePersistenceLayer, config: IdempotencyConfig): ((work: RecordWork) => RecordWork) =>
   (work) =>
     makeIdempotent(work, { persistenceStore, config, keyPrefix: 'lifecycle-consumer' });
+
+/**
+ * How long a record's in-progress marker holds off another attempt: at once expired. The event source mapping
+ * never hands a record to a second invocation while the first still runs (one batch at a time per shard, per
+ * partition key with a parallelization factor), so a marker found on a redelivery was left by an attempt
+ * that failed, timed out or lost its delete — and the redelivery must take it over, not be refused until the
+ * dead invocation's timeout while the stream retries run out. Not 0: Powertools then sets no expiry at all.
+ */
+export const ABANDONED_IN_PROGRESS_MS = 1;
+
+/** Registers the invocation with the idempotency config, its in-progress markers expiring at once. */
+export const registerStreamInvocation = (config: IdempotencyConfig, context: Context): void =>
+  config.registerLambdaContext({ ...context, getRemainingTimeInMillis: () => ABANDONED_IN_PROGRESS_MS });

@@ -3,14 +3,16 @@
  * decides on (src/domain/session-changes.ts). Images are unmarshalled and checked with the same rules the
  * store applies to its rows. An image that is not a well-formed row is still read as far as it can be
  * (src/domain/salvage.ts), with every problem named on the change, so a revocation is never skipped because its row
- * is slightly off; only a record that cannot be tied to a session (no key, no image, an image of another
- * session, a status that is none of the three) is a named error the consumer reports as a failed record
+ * is slightly off; only a record that cannot be tied to a session (no key or one that is no session id, no
+ * image, an image of another session, a status that is none of the three) is a named error the consumer
+ * reports as a failed record
  * (invariant 7).
  */
 import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { parseSessionRecord, sessionProblems } from '../../adapters/session-store-rules.js';
+import { isSessionId } from '../../domain/ids.js';
 import { salvageSession } from '../../domain/salvage.js';
 import type { Session } from '../../domain/session.js';
 import type { SessionChange } from '../../domain/session-changes.js';
@@ -108,6 +110,13 @@ export const parseStreamRecord = (record: DynamoDBRecord, fallbackTime: Date): S
   if (!stream) throw new MalformedStreamRecordError(`stream record ${eventId} has no dynamodb section`);
   const sessionId = sessionKeyOf(record);
   if (!sessionId) throw new MalformedStreamRecordError(`stream record ${eventId} has no sessionId key`);
+  // A key vend never issues ties the record to no session: acting on it would name an execution and
+  // publish events (whose contract says 32 hex characters) after whatever was put in the table by hand.
+  if (!isSessionId(sessionId)) {
+    throw new MalformedStreamRecordError(
+      `stream record ${eventId} has a sessionId key that is no session id`,
+    );
+  }
   const seconds = stream.ApproximateCreationDateTime;
   const at =
     typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000) : fallbackTime;

@@ -42,6 +42,11 @@ describe('revokeReasonProblem', () => {
     ['x'.repeat(257), /at most 256/],
     ['line\nbreak', /control/],
     ['bell\u0007', /control/],
+    ['right-to-left \u202Eevil', /format/],
+    ['zero\u200Bwidth', /format/],
+    ['line\u2028separator', /separator/],
+    ['lone \uD800 surrogate', /control/],
+    ['emoji 🔒 are text', undefined],
   ])('%j → %s', (reason, problem) => {
     const found = revokeReasonProblem(reason);
     if (problem === undefined) expect(found).toBeUndefined();

@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../local/manual-clock.js';
@@ -85,6 +85,10 @@ const build = (config: VendConfig, policy: unknown = ALLOW_ALL) => {
     },
   }));
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  // The re-read after AssumeRole finds the row the put wrote.
+  documents
+    .on(GetCommand)
+    .callsFake(() => ({ Item: documents.commandCalls(PutCommand).at(-1)?.args[0].input.Item }));
   const handler = createVendHandler({
     config,
     clients: {
