@@ -386,59 +386,71 @@ const settle = async (deadlineMs: number): Promise<EventLogReport> => {
 // ------------------------------------------------------------------------------------------------ tests
 
 describe('the pipeline under injected faults', () => {
-  it(`keeps every session's end and its announcements over ${SESSIONS} sessions with ~${FAULT_RATE * 100} % of calls faulted`, async () => {
-    // Arrange
-    const next = prng(SEED);
-    const outcomes: Outcome[] = Array.from(
-      { length: SESSIONS },
-      () => (['idle', 'cap', 'revoke'] as const)[intIn(next, 0, 2)] ?? 'idle',
-    );
-    const tally: ClientTally = { vended: 0, vendGaveUp: 0, revoked: 0, revokeFoundEnded: 0, revokeGaveUp: 0 };
-    const started = Date.now();
+  it(
+    `keeps every session's end and its announcements over ${SESSIONS} sessions with ~${FAULT_RATE * 100} % of calls faulted`,
+    async () => {
+      // Arrange
+      const next = prng(SEED);
+      const outcomes: Outcome[] = Array.from(
+        { length: SESSIONS },
+        () => (['idle', 'cap', 'revoke'] as const)[intIn(next, 0, 2)] ?? 'idle',
+      );
+      const tally: ClientTally = {
+        vended: 0,
+        vendGaveUp: 0,
+        revoked: 0,
+        revokeFoundEnded: 0,
+        revokeGaveUp: 0,
+      };
+      const started = Date.now();
 
-    // Act
-    plan.enabled = true;
-    let cursor = 0;
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        for (let index = cursor++; index < SESSIONS; index = cursor++) {
-          await runClient(index, outcomes[index] ?? 'idle', tally);
-        }
-      }),
-    );
-    const clientsDoneMs = Date.now() - started;
-    const report = await settle(45_000);
-    plan.enabled = false;
-    const rows = await sessionRows();
+      // Act
+      plan.enabled = true;
+      let cursor = 0;
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          for (let index = cursor++; index < SESSIONS; index = cursor++) {
+            await runClient(index, outcomes[index] ?? 'idle', tally);
+          }
+        }),
+      );
+      const clientsDoneMs = Date.now() - started;
+      const report = await settle(45_000);
+      plan.enabled = false;
+      const rows = await sessionRows();
 
-    // Assess
-    const byKind = [...plan.injected.entries()].map(([kind, n]) => `${kind}=${n}`).join(' ');
-    const reasons = new Map<string, number>();
-    for (const row of rows) {
-      const key = row.status === 'expired' ? `expired:${row.expiredReason ?? '?'}` : row.status;
-      reasons.set(key, (reasons.get(key) ?? 0) + 1);
-    }
-    console.log(
-      `faults: sessions=${rows.length} (clients ${SESSIONS}: vended ${tally.vended}, vend gave up ${tally.vendGaveUp}, revoked ${tally.revoked}, revoke found ended ${tally.revokeFoundEnded}, revoke gave up ${tally.revokeGaveUp}) ` +
-        `ends {${[...reasons].map(([k, n]) => `${k}=${n}`).join(' ')}} faults=${plan.total} {${byKind}} ` +
-        `lost audit events=${report.lostAuditEvents.length} not terminal=${report.notTerminal.length} terminal missing=${report.missingTerminal.length} ` +
-        `terminal duplicated=${report.duplicateTerminal} (window: (sessionId, detail-type), only a crash between PutEvents and remembering the record) ` +
-        `audit re-delivered=${report.duplicateAudit} (window: streamEventId) transitions announced twice=${report.transitionsAnnouncedTwice.length} ` +
-        `stream records given up=${stack.poller.discarded} invocations=${stack.poller.invocations} bus=${stack.bus.events.length} clients ${clientsDoneMs} ms, total ${Date.now() - started} ms`,
-    );
-    soak = { report, rows: rows.length };
-    // Most clients get through (the rest met a session that ended while they retried, and gave up).
-    expect(tally.vended).toBeGreaterThan(SESSIONS / 2);
-    // Invariant 1: every row, vended or orphaned by a failed vend, ends once.
-    expect(report.notTerminal).toEqual([]);
-    // Invariant 2: one stream record per transition, and no terminal event twice.
-    expect(report.transitionsAnnouncedTwice).toEqual([]);
-    // A terminal event repeats only inside the documented window: the record's work ran again because its
-    // idempotency record could not be completed (a fault on that table) after PutEvents had succeeded.
-    expect(report.duplicateTerminal).toBeLessThanOrEqual(plan.faultsOn(stack.tables.StreamIdempotencyTable));
-    // Invariant 7: whatever did not reach the bus was at least reported (given up to the on-failure destination).
-    expect(report.lostAuditEvents.length).toBeLessThanOrEqual(stack.poller.discarded);
-  });
+      // Assess
+      const byKind = [...plan.injected.entries()].map(([kind, n]) => `${kind}=${n}`).join(' ');
+      const reasons = new Map<string, number>();
+      for (const row of rows) {
+        const key = row.status === 'expired' ? `expired:${row.expiredReason ?? '?'}` : row.status;
+        reasons.set(key, (reasons.get(key) ?? 0) + 1);
+      }
+      console.log(
+        `faults: sessions=${rows.length} (clients ${SESSIONS}: vended ${tally.vended}, vend gave up ${tally.vendGaveUp}, revoked ${tally.revoked}, revoke found ended ${tally.revokeFoundEnded}, revoke gave up ${tally.revokeGaveUp}) ` +
+          `ends {${[...reasons].map(([k, n]) => `${k}=${n}`).join(' ')}} faults=${plan.total} {${byKind}} ` +
+          `lost audit events=${report.lostAuditEvents.length} not terminal=${report.notTerminal.length} terminal missing=${report.missingTerminal.length} ` +
+          `terminal duplicated=${report.duplicateTerminal} (window: (sessionId, detail-type), only a crash between PutEvents and remembering the record) ` +
+          `audit re-delivered=${report.duplicateAudit} (window: streamEventId) transitions announced twice=${report.transitionsAnnouncedTwice.length} ` +
+          `stream records given up=${stack.poller.discarded} invocations=${stack.poller.invocations} bus=${stack.bus.events.length} clients ${clientsDoneMs} ms, total ${Date.now() - started} ms`,
+      );
+      soak = { report, rows: rows.length };
+      // Most clients get through (the rest met a session that ended while they retried, and gave up).
+      expect(tally.vended).toBeGreaterThan(SESSIONS / 2);
+      // Invariant 1: every row, vended or orphaned by a failed vend, ends once.
+      expect(report.notTerminal).toEqual([]);
+      // Invariant 2: one stream record per transition, and no terminal event twice.
+      expect(report.transitionsAnnouncedTwice).toEqual([]);
+      // A terminal event repeats only inside the documented window: the record's work ran again because its
+      // idempotency record could not be completed (a fault on that table) after PutEvents had succeeded.
+      expect(report.duplicateTerminal).toBeLessThanOrEqual(
+        plan.faultsOn(stack.tables.StreamIdempotencyTable),
+      );
+      // Invariant 7: whatever did not reach the bus was at least reported (given up to the on-failure destination).
+      expect(report.lostAuditEvents.length).toBeLessThanOrEqual(stack.poller.discarded);
+    },
+    Math.max(120_000, SESSIONS * 1000),
+  );
 
   /**
    * Every record that the pipeline must announce reaches the bus, though its consumer idempotency record may
