@@ -474,7 +474,12 @@ describe('the pipeline under injected faults', () => {
       const id = (e.detail as Detail).sessionId ?? '-';
       return ![...base.missingTerminal, ...base.lostAuditEvents].some((problem) => problem.startsWith(id));
     };
-    const removed = log.find((e) => isTerminal(e) && intact(e));
+    // A session announced once: removing one of a duplicated pair would leave it announced.
+    const terminalsOf = (e: EventEnvelope) =>
+      log.filter(
+        (other) => isTerminal(other) && (other.detail as Detail).sessionId === (e.detail as Detail).sessionId,
+      ).length;
+    const removed = log.find((e) => isTerminal(e) && intact(e) && terminalsOf(e) === 1);
     const stateChange = log.find((e) => e['detail-type'] === 'SessionStateChanged' && intact(e)) as
       | EventEnvelope<Detail>
       | undefined;
