@@ -120,9 +120,14 @@ const toLambdaImage = (
 /** DynamoDB Local's ApproximateCreationDateTime is the minute of the write. */
 const LOCAL_STAMP_MS = 60_000;
 
-/** When a record read at `readAt` was written, as well as can be told: within its stamp's minute, at most then. */
+/**
+ * When a record read at `readAt` was written, as well as can be told: within its stamp's minute and no later
+ * than its read, so the latest instant that is both. A record read just after its minute ended (a write in
+ * the minute's last second, read a moment later) is placed at the minute's end, not its start: on a scaled
+ * clock the start would be a minute early times the scale.
+ */
 export const writtenAt = (stamped: Date, readAt: Date): Date =>
-  readAt >= stamped && readAt.getTime() < stamped.getTime() + LOCAL_STAMP_MS ? readAt : stamped;
+  readAt < stamped ? stamped : new Date(Math.min(readAt.getTime(), stamped.getTime() + LOCAL_STAMP_MS - 1));
 
 /** One record of GetRecords as Lambda delivers it to a function; `createdAt` overrides the record's own stamp. */
 export const toLambdaRecord = (

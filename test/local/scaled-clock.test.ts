@@ -45,8 +45,12 @@ describe('writtenAt (DynamoDB Local stamps stream records to the minute)', () =>
     const readAt = new Date('2026-01-01T10:07:42.250Z');
     expect(writtenAt(stamped, readAt)).toEqual(readAt);
   });
-  it('keeps the stamp for a record read later than that (an old record) or, oddly, before it', () => {
-    expect(writtenAt(stamped, new Date('2026-01-01T10:09:00.000Z'))).toEqual(stamped);
+  it('takes the end of its minute for a record read after that minute (written in its last moment), never the start', () => {
+    const minuteEnd = new Date('2026-01-01T10:07:59.999Z');
+    expect(writtenAt(stamped, new Date('2026-01-01T10:08:00.300Z'))).toEqual(minuteEnd);
+    expect(writtenAt(stamped, new Date('2026-01-01T10:09:00.000Z'))).toEqual(minuteEnd);
+  });
+  it('keeps the stamp for a record read, oddly, before it', () => {
     expect(writtenAt(stamped, new Date('2026-01-01T10:06:59.000Z'))).toEqual(stamped);
   });
 });
