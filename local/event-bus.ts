@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import type { Clock } from '../src/domain/clock.js';
 import { EVENT_SOURCE } from '../src/domain/events.js';
+import { isRecord } from '../src/domain/json.js';
 import type { DomainEvent, EventPublisher, PublishResult } from '../src/ports.js';
 import { type CompiledEventPattern, compileEventPattern } from './event-pattern.js';
 import type { Template } from './template.js';
@@ -217,9 +218,6 @@ export interface TemplateContext {
   readonly region?: string;
   readonly account?: string;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Resolves the intrinsics a rule's EventBusName or EventPattern may use: Ref to a parameter, a pseudo

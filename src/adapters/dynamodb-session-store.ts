@@ -29,6 +29,7 @@ import {
   InvalidInputError,
   SessionAlreadyExistsError,
 } from '../domain/errors.js';
+import { isRecord } from '../domain/json.js';
 import { enforcementSince, newestEnforcementFirst } from '../domain/reconcile.js';
 import { ok, refuse } from '../domain/result.js';
 import {
@@ -51,7 +52,6 @@ import {
   extensionFor,
   hasExactStringKeys,
   isCanonicalInstant,
-  isRecord,
   isUserCursor,
   pageLimit,
   parseSessionRecord,

@@ -5,6 +5,7 @@
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { DENY_MODES, type DenyMode } from '../domain/deny-list.js';
+import { isRecord } from '../domain/json.js';
 import type { EnforcementInput, EnforcementResult, RevocationEnforcement } from '../ports.js';
 
 /** The enforcer function answered with an error (a refusal, a fault) or with something that is not a result. */
@@ -23,9 +24,7 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 const asRecord = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  isRecord(value) ? value : undefined;
 
 const parsePayload = (payload: Uint8Array | undefined): unknown => {
   const text = payload === undefined ? '' : decoder.decode(payload);

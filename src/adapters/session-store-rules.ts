@@ -4,6 +4,7 @@
  */
 import { earlierOf, isPast, type SessionPolicy } from '../domain/durations.js';
 import { InvalidCursorError, InvalidInputError, MalformedSessionRecordError } from '../domain/errors.js';
+import { isRecord } from '../domain/json.js';
 import { EXPIRED_REASONS, SESSION_STATUSES, type Session } from '../domain/session.js';
 
 export const DEFAULT_PAGE_LIMIT = 25;
@@ -88,9 +89,6 @@ export const decodeCursor = <T>(cursor: string, validate: (value: unknown) => va
   if (!validate(value)) throw new InvalidCursorError('cursor is not one this store issued');
   return value;
 };
-
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** True when `value` is an object with exactly these keys, all strings. */
 export const hasExactStringKeys = (value: unknown, keys: readonly string[]): boolean =>

@@ -4,6 +4,7 @@
  * unreachable API, a timeout, a non-JSON answer, a 5xx, or the API's own `{code, message}` (an ApiError).
  */
 import type { SignatureV4 } from '@smithy/signature-v4';
+import { isRecord } from '../domain/json.js';
 import { ApiError, failure } from './errors.js';
 import { queryString, signRequest } from './sigv4.js';
 import { LOCAL_CALLER_HEADER, type Target } from './target.js';
@@ -28,9 +29,6 @@ export interface ApiClient {
   readonly target: Target;
   request(request: ApiRequest): Promise<JsonObject>;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Node's fetch wraps socket errors: the code (ECONNREFUSED …) is on the cause. */
 const networkCode = (error: unknown): string | undefined => {
@@ -101,7 +99,7 @@ export const createApiClient = (input: {
       } catch {
         throw failure(`the API at ${where} answered ${response.status} with a body that is not JSON`);
       }
-      if (!isObject(parsed)) {
+      if (!isRecord(parsed)) {
         throw failure(`the API at ${where} answered ${response.status} with JSON that is not an object`);
       }
       if (response.ok) return parsed;

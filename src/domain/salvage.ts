@@ -8,6 +8,7 @@
  * fills them (revokedBy `unknown`, revokedAt the stream time). Only a status that is none of the three
  * cannot be salvaged: what the change means depends on it.
  */
+import { isRecord } from './json.js';
 import {
   EXPIRED_REASONS,
   type ExpiredReason,
@@ -15,9 +16,6 @@ import {
   type Session,
   type SessionStatus,
 } from './session.js';
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const NAME_FIELDS = ['user', 'principalArn', 'profile', 'roleArn', 'sourceIdentity'] as const;
 const INSTANT_FIELDS = ['createdAt', 'lastAccessAt', 'expiresAt', 'maxExpiresAt'] as const;

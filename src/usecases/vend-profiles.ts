@@ -13,6 +13,7 @@ import {
   validatePolicy,
 } from '../domain/durations.js';
 import { InvalidInputError } from '../domain/errors.js';
+import { isRecord } from '../domain/json.js';
 
 export interface Profile {
   readonly name: string;
@@ -26,9 +27,6 @@ export type Profiles = ReadonlyMap<string, Profile>;
 
 export const PROFILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const PROFILE_KEYS = ['roleArn', 'maxDurationSeconds', 'idleTimeoutSeconds', 'maxLifetimeSeconds'] as const;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const wholeSeconds = (where: string, value: unknown): number => {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {

@@ -16,7 +16,6 @@ import {
   endsTooSoon,
   extensionFor,
   hasExactStringKeys,
-  isRecord,
   isUserCursor,
   newestFirst,
   pageLimit,
@@ -25,6 +24,7 @@ import {
 } from '../../src/adapters/session-store-rules.js';
 import { DEFAULT_AUDIT_RETENTION_SECONDS, ttlFor } from '../../src/domain/durations.js';
 import { InvalidCursorError, SessionAlreadyExistsError } from '../../src/domain/errors.js';
+import { isRecord } from '../../src/domain/json.js';
 import { enforcementSince, newestEnforcementFirst } from '../../src/domain/reconcile.js';
 import { ok, refuse } from '../../src/domain/result.js';
 import {
