@@ -63,23 +63,28 @@ export interface HandlerBuild {
   readonly metafile?: boolean;
 }
 
-export const buildOptions = (options: HandlerBuild): BuildOptions => ({
-  entryPoints: { [options.entry]: join(HANDLERS_DIR, `${options.entry}.ts`) },
-  outdir: options.outdir,
+/** What every bundle shares, the handlers' and the CLI's: one ESM file for Node, minified. */
+const BUNDLE_BASE = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'es2022',
   minify: true,
   treeShaking: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [slimSdkManifests],
+} as const satisfies BuildOptions;
+
+export const buildOptions = (options: HandlerBuild): BuildOptions => ({
+  ...BUNDLE_BASE,
+  entryPoints: { [options.entry]: join(HANDLERS_DIR, `${options.entry}.ts`) },
+  outdir: options.outdir,
   sourcemap: true,
   mainFields: [...(options.mainFields ?? ['module', 'main'])],
   outExtension: { '.js': '.mjs' },
   banner: { js: REQUIRE_SHIM },
-  legalComments: 'none',
-  logLevel: 'warning',
   metafile: options.metafile ?? false,
-  plugins: [slimSdkManifests],
   ...(options.aliasCredentialProvider === false
     ? {}
     : {
@@ -104,20 +109,12 @@ export const CLI_FILE_NAME = 'sentinel-sessions.mjs';
  * (named profiles, SSO, credential_process); no source map, so that the bin stays a single file.
  */
 export const cliBuildOptions = (outdir: string): BuildOptions => ({
+  ...BUNDLE_BASE,
   entryPoints: [CLI_ENTRY],
   outfile: join(outdir, CLI_FILE_NAME),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'es2022',
-  minify: true,
-  treeShaking: true,
   sourcemap: false,
   mainFields: ['module', 'main'],
   banner: { js: `#!/usr/bin/env node\n${REQUIRE_SHIM}` },
-  legalComments: 'none',
-  logLevel: 'warning',
-  plugins: [slimSdkManifests],
 });
 
 /** Builds the CLI to `<outdir>/sentinel-sessions.mjs` (default dist/cli), executable. */
