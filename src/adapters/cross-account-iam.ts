@@ -10,6 +10,7 @@ import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from 
 import { parseRoleArn } from '../domain/arn.js';
 import type { Clock } from '../domain/clock.js';
 import { ConfigurationError, describeError, InvalidInputError, isNamed } from '../domain/errors.js';
+import { ACCOUNT_ID, ROLE_NAME } from '../domain/identity.js';
 
 /** The IAM client that may write on `roleArn`: the enforcer's own, or one in the role's account. */
 export interface IamClientProvider {
@@ -27,10 +28,6 @@ export interface AssumedCredentials {
   readonly sessionToken: string;
   readonly expiration: Date;
 }
-
-/** IAM role names: 1–64 of these characters (the same rule the role ARN parser applies). */
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-const ACCOUNT_ID = /^\d{12}$/;
 
 /** Renew the assumed credentials this long before they expire: an enforcement never starts on dying ones. */
 export const ASSUMED_CREDENTIALS_REFRESH_SECONDS = 300;

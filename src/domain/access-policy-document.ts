@@ -25,6 +25,7 @@ import {
 } from './access-policy-glob.js';
 import { MIN_SERVABLE_IDLE_SECONDS } from './durations.js';
 import { DomainError } from './errors.js';
+import { ACCOUNT_ID } from './identity.js';
 
 /** The document is malformed; `problems` lists every one found, each naming where it is. */
 export class PolicyDocumentError extends DomainError {
@@ -49,7 +50,6 @@ const MAX_LIFETIME_CEILING_SECONDS = 30 * 24 * 3600;
 
 const HOURS = /^([01]\d|2[0-3]):([0-5]\d)-(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$/;
 const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
-const ACCOUNT_ID = /^\d{12}$/;
 const ORG_ID = /^o-[a-z0-9]{10,32}$/;
 /** Profile names (PROFILE_NAME in the use cases) plus the glob characters. */
 const PROFILE_GLOB = /^[A-Za-z0-9_.*?-]{1,64}$/;

@@ -36,9 +36,10 @@ export type Partition = (typeof PARTITIONS)[number];
 
 /** IAM's charset for user names, role session names and federated names. */
 const NAME_CHARSET = /^[\w+=,.@-]+$/;
-const ACCOUNT_ID = /^\d{12}$/;
-/** Role names may carry `/`-separated paths only in role ARNs, not in assumed-role ARNs. */
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+/** An AWS account id: 12 digits. */
+export const ACCOUNT_ID = /^\d{12}$/;
+/** IAM role names: 1–64 of these characters. Paths appear only in role ARNs, not in assumed-role ARNs. */
+export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 /** Role-name globs whose session name is the user: IAM Identity Center sets it to the signed-in user. */
 export const DEFAULT_IDENTITY_ROLES: readonly string[] = Object.freeze(['AWSReservedSSO_*']);

@@ -29,6 +29,7 @@ import {
 } from '../commons/powertools.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import { ConfigurationError, describeError } from '../domain/errors.js';
+import { ACCOUNT_ID, ROLE_NAME } from '../domain/identity.js';
 import {
   createVerifiedRevocationEnforcer,
   EnforcementRefusedError,
@@ -48,9 +49,6 @@ export interface RevocationEnforcerConfig {
   /** The enforcement role every member account deployed (template-member.yaml), assumed for its roles. */
   readonly enforcementRoleName: string;
 }
-
-const ACCOUNT_ID = /^\d{12}$/;
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 const matchingEnv = (name: string, pattern: RegExp, what: string, env: Env): string => {
   const value = requireEnv(name, env);
