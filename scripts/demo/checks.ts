@@ -4,15 +4,13 @@
  * A failed check throws StepFailure with a sentence the demo prints as the step's reason.
  */
 import type { EventEnvelope } from '../../local/event-bus.js';
+import { isRecord } from '../../src/domain/json.js';
 
 export class StepFailure extends Error {
   override readonly name = 'StepFailure';
 }
 
 type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
@@ -21,13 +19,13 @@ const SLACK_BLOCK_TYPES = ['header', 'section', 'context', 'divider'];
 
 /** A Slack incoming-webhook body with Block Kit blocks; returns a one-line description of it. */
 export const describeSlackMessage = (body: unknown): string => {
-  if (!isObject(body)) throw new StepFailure(`the Slack post is not a JSON object: ${JSON.stringify(body)}`);
+  if (!isRecord(body)) throw new StepFailure(`the Slack post is not a JSON object: ${JSON.stringify(body)}`);
   if (typeof body.text !== 'string' || body.text === '')
     throw new StepFailure('the Slack post has no `text` (the notification fallback)');
   const blocks = body.blocks;
   if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > 50)
     throw new StepFailure('the Slack post has no Block Kit `blocks` (1-50 expected)');
-  const types = blocks.map((block: unknown) => (isObject(block) ? block.type : undefined));
+  const types = blocks.map((block: unknown) => (isRecord(block) ? block.type : undefined));
   const unknown = types.filter((type) => typeof type !== 'string' || !SLACK_BLOCK_TYPES.includes(type));
   if (unknown.length > 0)
     throw new StepFailure(`the Slack post has blocks of unknown type ${String(unknown)}`);
@@ -38,20 +36,20 @@ const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
 /** A Teams Workflows webhook body carrying one Adaptive Card; returns a one-line description of it. */
 export const describeTeamsMessage = (body: unknown): string => {
-  if (!isObject(body) || body.type !== 'message')
+  if (!isRecord(body) || body.type !== 'message')
     throw new StepFailure('the Teams post is not a `{"type":"message"}` object');
   const attachments = body.attachments;
   const [attachment] = Array.isArray(attachments) ? attachments : [];
-  if (!isObject(attachment) || attachment.contentType !== ADAPTIVE_CARD_CONTENT_TYPE)
+  if (!isRecord(attachment) || attachment.contentType !== ADAPTIVE_CARD_CONTENT_TYPE)
     throw new StepFailure(`the Teams post has no attachment of contentType ${ADAPTIVE_CARD_CONTENT_TYPE}`);
   const card = attachment.content;
-  if (!isObject(card) || card.type !== 'AdaptiveCard')
+  if (!isRecord(card) || card.type !== 'AdaptiveCard')
     throw new StepFailure('the Teams attachment is not an AdaptiveCard');
   if (!/^1\.[0-5]$/.test(String(card.version)))
     throw new StepFailure(`the Adaptive Card's version ${String(card.version)} is not one Teams renders`);
   if (!Array.isArray(card.body) || card.body.length === 0)
     throw new StepFailure('the Adaptive Card has no body elements');
-  const types = card.body.map((element: unknown) => (isObject(element) ? String(element.type) : '?'));
+  const types = card.body.map((element: unknown) => (isRecord(element) ? String(element.type) : '?'));
   return `Adaptive Card ${String(card.version)}, ${counted(types.length, 'element')} (${types.join(', ')})`;
 };
 
@@ -78,7 +76,7 @@ export const STORY_AUDIT = {
   carol: { VendDenied: 1 },
 } as const satisfies Record<string, Readonly<Record<string, number>>>;
 
-const detailOf = (event: EventEnvelope): Json => (isObject(event.detail) ? event.detail : {});
+const detailOf = (event: EventEnvelope): Json => (isRecord(event.detail) ? event.detail : {});
 
 /**
  * What makes two events the same fact: a session has two SessionStateChanged (to active, then to its end) and

@@ -7,6 +7,7 @@
  * vacuous and a refusal for the wrong reason is caught too.
  */
 import fc from 'fast-check';
+import { isRecord } from '../../src/domain/json.js';
 import type { HttpApiEvent } from '../../src/handlers/http/event.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -310,18 +311,16 @@ export const requestsFor = (spec: {
 // ---------------------------------------------------------------------------------------------------------
 
 type Iam = Record<string, unknown>;
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 /** The request context when it is still an object (an earlier mutation may have garbled it). */
 const contextOf = (draft: RequestDraft): Record<string, unknown> | undefined =>
-  isObject(draft.requestContext) ? draft.requestContext : undefined;
+  isRecord(draft.requestContext) ? draft.requestContext : undefined;
 const authorizerOf = (draft: RequestDraft): Record<string, unknown> | undefined => {
   const authorizer = contextOf(draft)?.authorizer;
-  return isObject(authorizer) ? authorizer : undefined;
+  return isRecord(authorizer) ? authorizer : undefined;
 };
 const iamOf = (draft: RequestDraft): Iam | undefined => {
   const iam = authorizerOf(draft)?.iam;
-  return isObject(iam) ? iam : undefined;
+  return isRecord(iam) ? iam : undefined;
 };
 
 /** The authorizer context comes from IAM: a caller cannot change it, but a missing or garbled one must be refused. */

@@ -10,14 +10,12 @@
  * elements each with a `type`.
  */
 import { expect } from 'vitest';
+import { isRecord } from '../../src/domain/json.js';
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const expectTextObject = (value: unknown, maxLength: number, where: string): void => {
-  expect(isObject(value), `${where} is a text object`).toBe(true);
+  expect(isRecord(value), `${where} is a text object`).toBe(true);
   const text = value as Json;
   expect(['plain_text', 'mrkdwn'], `${where}.type`).toContain(text.type);
   expect(typeof text.text, `${where}.text is a string`).toBe('string');
@@ -27,7 +25,7 @@ const expectTextObject = (value: unknown, maxLength: number, where: string): voi
 };
 
 export const expectSlackBlockKitMessage = (body: unknown): void => {
-  expect(isObject(body), 'body is a JSON object').toBe(true);
+  expect(isRecord(body), 'body is a JSON object').toBe(true);
   const message = body as Json;
   expect(typeof message.text, 'text (the notification fallback) is a string').toBe('string');
   expect(Array.isArray(message.blocks), 'blocks is an array').toBe(true);
@@ -36,7 +34,7 @@ export const expectSlackBlockKitMessage = (body: unknown): void => {
   expect(blocks.length).toBeLessThanOrEqual(50);
   blocks.forEach((block, i) => {
     const where = `blocks[${i}]`;
-    expect(isObject(block), `${where} is an object`).toBe(true);
+    expect(isRecord(block), `${where} is an object`).toBe(true);
     const b = block as Json;
     switch (b.type) {
       case 'header':
@@ -78,7 +76,7 @@ export const expectSlackBlockKitMessage = (body: unknown): void => {
 const ADAPTIVE_CARD_ELEMENT_TYPES = ['TextBlock', 'FactSet', 'ColumnSet', 'Container', 'Image'];
 
 export const expectAdaptiveCardMessage = (body: unknown): void => {
-  expect(isObject(body), 'body is a JSON object').toBe(true);
+  expect(isRecord(body), 'body is a JSON object').toBe(true);
   const message = body as Json;
   expect(message.type).toBe('message');
   expect(Array.isArray(message.attachments), 'attachments is an array').toBe(true);
@@ -87,7 +85,7 @@ export const expectAdaptiveCardMessage = (body: unknown): void => {
   const attachment = attachments[0] as Json;
   expect(attachment.contentType).toBe('application/vnd.microsoft.card.adaptive');
   const card = attachment.content as Json;
-  expect(isObject(card), 'content is the card object').toBe(true);
+  expect(isRecord(card), 'content is the card object').toBe(true);
   expect(card.type).toBe('AdaptiveCard');
   expect(card.$schema).toBe('http://adaptivecards.io/schemas/adaptive-card.json');
   expect(String(card.version)).toMatch(/^1\.[0-5]$/);
