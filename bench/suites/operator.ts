@@ -5,11 +5,7 @@
  * ratio there stays far above what the same concurrency gives in AWS; the target guards against losing the
  * concurrency (docs/operations.md, "Benchmarks"). Local latencies are comparable only run to run.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { createTemplateTables, localClientConfig, startDynamoDbLocal } from '../../local/dynamodb-local.js';
-import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
 import { parsePolicy } from '../../src/domain/access-policy-document.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { randomIds } from '../../src/domain/ids.js';
@@ -18,6 +14,7 @@ import type { HttpApiEvent } from '../../src/handlers/http/event.js';
 import { createOperatorApi, type OperatorMetric } from '../../src/handlers/http/operator-api.js';
 import { iamUserCaller } from '../../test/support/callers.js';
 import { type Metrics, percentile, type Suite, timeMs } from '../harness.js';
+import { withTemplateSessionStore } from '../local-store.js';
 
 const USERS_SESSIONS = 250;
 const SINGLE_REVOKES = 30;
@@ -67,14 +64,7 @@ const suite: Suite = {
     { metric: 'operator.revoke_user_speedup_over_one_by_one', op: '>=', value: 1.5 },
   ],
   async run(): Promise<Metrics> {
-    const dynamo = await startDynamoDbLocal();
-    const client = new DynamoDBClient(localClientConfig(dynamo.endpoint));
-    try {
-      const names = await createTemplateTables(dynamo.endpoint, { prefix: 'bench' });
-      const store = new DynamoDbSessionStore({
-        documentClient: DynamoDBDocumentClient.from(client),
-        tableName: names.SessionsTable,
-      });
+    return withTemplateSessionStore(async (store) => {
       const api = createOperatorApi({
         store,
         clock: systemClock,
@@ -129,10 +119,7 @@ const suite: Suite = {
         'operator.revoke_250_one_by_one_ms': serialMs,
         'operator.revoke_user_speedup_over_one_by_one': serialMs / userMs,
       };
-    } finally {
-      client.destroy();
-      await dynamo.stop();
-    }
+    });
   },
 };
 

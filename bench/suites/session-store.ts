@@ -3,14 +3,11 @@
  * a listActive page over all shards, and how a 20-way revoke/expire race resolves. Local latencies are only
  * comparable run to run on the same machine, not with DynamoDB in AWS.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createTemplateTables, localClientConfig, startDynamoDbLocal } from '../../local/dynamodb-local.js';
-import { DynamoDbSessionStore } from '../../src/adapters/dynamodb-session-store.js';
 import { randomIds } from '../../src/domain/ids.js';
 import { newSession } from '../../src/domain/session.js';
 import { iamUserCaller } from '../../test/support/callers.js';
 import { type Metrics, percentile, type Suite, timeMs } from '../harness.js';
+import { withTemplateSessionStore } from '../local-store.js';
 
 const TOUCHES = 200;
 const SESSIONS = 120;
@@ -33,14 +30,7 @@ const suite: Suite = {
     { metric: 'sessionStore.raceWinners', op: '>=', value: 1 },
   ],
   async run(): Promise<Metrics> {
-    const dynamo = await startDynamoDbLocal();
-    const client = new DynamoDBClient(localClientConfig(dynamo.endpoint));
-    try {
-      const names = await createTemplateTables(dynamo.endpoint, { prefix: 'bench' });
-      const store = new DynamoDbSessionStore({
-        documentClient: DynamoDBDocumentClient.from(client),
-        tableName: names.SessionsTable,
-      });
+    return withTemplateSessionStore(async (store) => {
       const now = new Date();
       const sessions = Array.from({ length: SESSIONS }, (_, i) => sessionFor(`user${i % 10}`, now));
       // One at a time: a concurrent burst would measure the local JVM's queue, not a create.
@@ -91,10 +81,7 @@ const suite: Suite = {
         'sessionStore.race20Ms': raceMs,
         'sessionStore.raceWinners': results.filter((r) => r.ok).length,
       };
-    } finally {
-      client.destroy();
-      await dynamo.stop();
-    }
+    });
   },
 };
 
